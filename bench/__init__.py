@@ -1,0 +1,1 @@
+"""Benchmark suite: every figure is a ratio measured side by side in one run."""

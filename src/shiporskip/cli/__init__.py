@@ -1,0 +1,1 @@
+"""The `shiporskip` command line: parses, calls the package, formats."""

@@ -1,0 +1,37 @@
+"""What every command shares: settings from the root options, the runtime, output helpers."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from shiporskip.runtime import Runtime, open_runtime
+from shiporskip.settings import Settings, load_settings
+
+console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:
+    """Settings with the root options (--data-dir, --database-url) and any command flags."""
+    root = ctx.find_root().obj or {}
+    return load_settings(overrides={**root, **overrides})
+
+
+@contextmanager
+def runtime(ctx: typer.Context, **overrides: Any) -> Iterator[Runtime]:
+    rt = open_runtime(settings_from(ctx, **overrides))
+    try:
+        yield rt
+    finally:
+        rt.close()
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output: plain JSON on stdout, nothing else."""
+    typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))

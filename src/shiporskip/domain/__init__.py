@@ -1,0 +1,1 @@
+"""The domain: plain typed objects and pure functions, no web, database or CLI imports."""

@@ -1,0 +1,119 @@
+"""A tool in the catalog: the product record every page, review and vote hangs on."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from shiporskip.domain.categories import BY_SLUG, Category, resolve_category
+from shiporskip.domain.pricing import Pricing
+from shiporskip.domain.text import WebUrl, check_slug, homepage_key, name_key, slugify
+
+
+class Links(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    docs: WebUrl | None = None
+    pricing: WebUrl | None = None
+    repository: WebUrl | None = None
+
+
+class Tool(BaseModel):
+    """A product. Maker-supplied text (tagline, description, pricing note) is untrusted."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+    slug: str = Field(default="", max_length=64)
+    name: str = Field(min_length=1, max_length=80)
+    aliases: tuple[str, ...] = ()
+    vendor: str = Field(min_length=1, max_length=80)
+    homepage: WebUrl
+    category: str
+    tagline: str = Field(min_length=1, max_length=140)
+    description: str = Field(default="", max_length=4000)
+    licence: str | None = Field(default=None, max_length=60)
+    open_weights: bool = False
+    links: Links = Links()
+    launch_date: date | None = None
+    pricing: Pricing
+    sample: bool = False
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _category(cls, value: object) -> str:
+        if not isinstance(value, str):
+            raise ValueError("must be a category name such as 'Models'")
+        try:
+            return resolve_category(value).slug
+        except Exception as exc:  # UserError -> ValueError so pydantic reports the field
+            raise ValueError(str(exc)) from None
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for alias in value:
+            if not name_key(alias):
+                raise ValueError(f"alias {alias!r} has no letters or digits")
+        return value
+
+    @model_validator(mode="after")
+    def _slug(self) -> Self:
+        if not name_key(self.name):
+            raise ValueError(f"name {self.name!r} needs at least one letter or digit")
+        slug = self.slug or slugify(self.name)
+        check_slug(slug)
+        object.__setattr__(self, "slug", slug)
+        if self.pricing.entry.value == "open-source" and not self.licence:
+            raise ValueError("entry 'open-source' needs a licence, e.g. licence: Apache-2.0")
+        return self
+
+    @property
+    def category_info(self) -> Category:
+        return BY_SLUG[self.category]
+
+    @property
+    def name_keys(self) -> set[str]:
+        """Every normalised name this product answers to."""
+        return {name_key(n) for n in (self.name, *self.aliases)}
+
+    @property
+    def homepage_key(self) -> str:
+        return homepage_key(self.homepage)
+
+    def to_data(self) -> dict[str, Any]:
+        """The tool as import-ready data (what `tools export` writes)."""
+        data: dict[str, Any] = {
+            "slug": self.slug,
+            "name": self.name,
+        }
+        if self.aliases:
+            data["aliases"] = list(self.aliases)
+        data |= {
+            "vendor": self.vendor,
+            "homepage": self.homepage,
+            "category": self.category,
+            "tagline": self.tagline,
+            "description": self.description,
+        }
+        if self.licence:
+            data["licence"] = self.licence
+        data["open_weights"] = self.open_weights
+        links = self.links.model_dump(exclude_none=True)
+        if links:
+            data["links"] = links
+        if self.launch_date:
+            data["launch_date"] = self.launch_date.isoformat()
+        pricing: dict[str, Any] = {"entry": self.pricing.entry.value}
+        pricing["plans"] = [p.to_data() for p in self.pricing.plans]
+        if self.pricing.note:
+            pricing["note"] = self.pricing.note
+        if self.pricing.source:
+            pricing["source"] = self.pricing.source
+        if self.pricing.checked:
+            pricing["checked"] = self.pricing.checked.isoformat()
+        data["pricing"] = pricing
+        if self.sample:
+            data["sample"] = True
+        return data

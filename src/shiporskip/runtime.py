@@ -1,0 +1,34 @@
+"""Open an instance: settings -> data dir -> engine -> migrated schema -> repositories.
+
+Nothing is built at import time; the CLI, the web app and the tests all call `open_runtime`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+
+from shiporskip.settings import Settings, ensure_data_dir
+from shiporskip.storage import migrate
+from shiporskip.storage.catalog import CatalogStore
+from shiporskip.storage.engine import create_engine
+
+
+@dataclass(slots=True)
+class Runtime:
+    settings: Settings
+    engine: Engine
+    catalog: CatalogStore
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_runtime(settings: Settings, *, upgrade: bool = True) -> Runtime:
+    """Everything a command or the web app needs, with migrations applied."""
+    ensure_data_dir(settings)
+    engine = create_engine(settings.sqlalchemy_url)
+    if upgrade:
+        migrate.upgrade(engine)
+    return Runtime(settings=settings, engine=engine, catalog=CatalogStore(engine))

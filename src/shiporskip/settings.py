@@ -1,0 +1,213 @@
+"""Settings: one table (the fields below) drives validation, `shiporskip settings` and the docs.
+
+Precedence, lowest first: defaults < config file (`config.toml` in the data dir, or the file
+named by SHIPORSKIP_CONFIG) < environment (SHIPORSKIP_<NAME>) < CLI flags.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_type_hints
+from urllib.parse import urlsplit, urlunsplit
+
+import platformdirs
+
+from shiporskip.errors import UserError
+
+ENV_PREFIX = "SHIPORSKIP_"
+DEFAULT_DATA_DIR = Path(platformdirs.user_data_dir("shiporskip"))
+
+
+def _setting(default: Any, help: str, *, secret: bool = False, example: str = "") -> Any:
+    return field(default=default, metadata={"help": help, "secret": secret, "example": example})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    data_dir: Path = _setting(
+        DEFAULT_DATA_DIR,
+        "Directory holding the SQLite database and config.toml.",
+        example="/var/lib/shiporskip",
+    )
+    database_url: str = _setting(
+        "",
+        "SQLAlchemy database URL. Empty means a SQLite file `shiporskip.db` in the data dir "
+        "(WAL mode). PostgreSQL: postgresql+psycopg://user:pass@host/db.",
+        secret=True,
+        example="postgresql+psycopg://shiporskip@127.0.0.1/shiporskip",
+    )
+    host: str = _setting("127.0.0.1", "Address `shiporskip serve` listens on.", example="0.0.0.0")  # noqa: S104
+    port: int = _setting(8000, "Port `shiporskip serve` listens on.", example="8080")
+    load_sample: bool = _setting(
+        True,
+        "Load the bundled sample catalog when the database has no tools.",
+        example="false",
+    )
+    base_url: str = _setting(
+        "http://127.0.0.1:8000",
+        "Public address of the site, used in links, feeds and share text.",
+        example="https://verdicts.example.com",
+    )
+    log_level: str = _setting("info", "Log level: debug, info, warning or error.", example="debug")
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The effective database URL (the SQLite default resolved against the data dir)."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'shiporskip.db'}"
+
+    def masked(self) -> dict[str, str]:
+        """Every setting as text, secrets masked: safe to print or log."""
+        out: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "database_url":
+                value = mask_url(self.sqlalchemy_url)
+            elif f.metadata["secret"]:
+                value = "********" if value else ""
+            out[f.name] = str(value)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class SettingInfo:
+    name: str
+    env: str
+    type: str
+    default: str
+    help: str
+    secret: bool
+    example: str
+
+
+def table() -> list[SettingInfo]:
+    """The settings table: name, environment variable, type, default and help."""
+    hints = get_type_hints(Settings)
+    rows = []
+    for f in fields(Settings):
+        default = f.default
+        if f.name == "data_dir":
+            default = "platform user data dir (e.g. ~/.local/share/shiporskip)"
+        rows.append(
+            SettingInfo(
+                name=f.name,
+                env=ENV_PREFIX + f.name.upper(),
+                type=getattr(hints[f.name], "__name__", str(hints[f.name])),
+                default=str(default),
+                help=f.metadata["help"],
+                secret=f.metadata["secret"],
+                example=f.metadata["example"],
+            )
+        )
+    return rows
+
+
+def mask_url(url: str) -> str:
+    """Hide the password in a URL."""
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":********@")
+        return urlunsplit(parts._replace(netloc=netloc))
+    return url
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _convert(name: str, raw: Any, kind: Any, source: str) -> Any:
+    try:
+        if kind is bool:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in _TRUE:
+                return True
+            if text in _FALSE:
+                return False
+            raise ValueError
+        if kind is int:
+            if isinstance(raw, bool):
+                raise ValueError
+            return int(str(raw).strip())
+        if kind is Path:
+            return Path(str(raw)).expanduser()
+        return str(raw)
+    except ValueError:
+        expected = {bool: "true or false", int: "a whole number"}.get(kind, "text")
+        raise UserError(f"{source} has {name}={raw!r}, which is not {expected}") from None
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Settings:
+    """Build settings from defaults, the config file, the environment and CLI overrides."""
+    env = os.environ if env is None else env
+    hints = get_type_hints(Settings)
+    names = {f.name for f in fields(Settings)}
+    values: dict[str, Any] = {}
+    env_values: dict[str, Any] = {}
+    for name in names:
+        key = ENV_PREFIX + name.upper()
+        if key in env:
+            env_values[name] = _convert(name, env[key], hints[name], f"environment variable {key}")
+    cli_values = {k: v for k, v in (overrides or {}).items() if v is not None}
+    for name, raw in cli_values.items():
+        cli_values[name] = _convert(name, raw, hints[name], "the command line")
+
+    data_dir = cli_values.get("data_dir") or env_values.get("data_dir")
+    config_path = env.get(ENV_PREFIX + "CONFIG")
+    if config_path:
+        config_file = Path(config_path).expanduser()
+        if not config_file.is_file():
+            raise UserError(
+                f"SHIPORSKIP_CONFIG points at {config_file}, which does not exist; "
+                "create it or unset the variable"
+            )
+    else:
+        config_file = Path(data_dir or DEFAULT_DATA_DIR) / "config.toml"
+    if config_file.is_file():
+        try:
+            file_values = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise UserError(f"config file {config_file} is not valid TOML: {exc}") from None
+        for name, raw in file_values.items():
+            if name not in names:
+                raise UserError(
+                    f"config file {config_file} has unknown setting {name!r}; "
+                    f"valid settings: {', '.join(sorted(names))}"
+                )
+            values[name] = _convert(name, raw, hints[name], f"config file {config_file}")
+    values |= env_values | cli_values
+    settings = Settings(**values)
+    if settings.log_level not in ("debug", "info", "warning", "error"):
+        raise UserError(f"log_level is {settings.log_level!r}; use debug, info, warning or error")
+    if not 0 < settings.port < 65536:
+        raise UserError(f"port {settings.port} is out of range; use a number from 1 to 65535")
+    return settings
+
+
+def ensure_data_dir(settings: Settings) -> Path:
+    """Create the data dir if needed and prove it is writable."""
+    path = settings.data_dir
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("ok", encoding="utf-8")
+        probe.unlink()
+    except OSError as exc:
+        raise UserError(
+            f"data dir {path} is not writable ({exc.strerror or exc}); "
+            "set SHIPORSKIP_DATA_DIR to a directory you can write to"
+        ) from None
+    return path
+
+
+def replace(settings: Settings, **changes: Any) -> Settings:
+    """A copy of settings with some values changed (for tests and CLI flags)."""
+    return dataclasses.replace(settings, **changes)

@@ -1,0 +1,227 @@
+"""The catalog repository: one record per product, enforced here and by the schema."""
+
+from __future__ import annotations
+
+import builtins
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from shiporskip.domain.text import name_key
+from shiporskip.domain.tools import Tool
+from shiporskip.errors import DuplicateToolError, NotFoundError
+from shiporskip.storage.schema import tool_names, tools
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    created: tuple[str, ...]
+    updated: tuple[str, ...]
+
+
+def update_hint(slug: str) -> str:
+    return (
+        f"to change that record run `shiporskip tools edit {slug} …`, "
+        f"or import it with `slug: {slug}` and `--update`"
+    )
+
+
+def _row_values(tool: Tool) -> dict[str, Any]:
+    data = tool.to_data()
+    return {
+        "slug": tool.slug,
+        "name": tool.name,
+        "vendor": tool.vendor,
+        "homepage": tool.homepage,
+        "homepage_key": tool.homepage_key,
+        "category": tool.category,
+        "tagline": tool.tagline,
+        "description": tool.description,
+        "licence": tool.licence,
+        "open_weights": tool.open_weights,
+        "links": data.get("links", {}),
+        "aliases": list(tool.aliases),
+        "launch_date": tool.launch_date,
+        "entry": tool.pricing.entry.value,
+        "pricing": data["pricing"],
+        "is_sample": tool.sample,
+    }
+
+
+def row_to_tool(row: Any) -> Tool:
+    """Rebuild the domain object from a stored row."""
+    return Tool.model_validate(
+        {
+            "slug": row.slug,
+            "name": row.name,
+            "aliases": row.aliases,
+            "vendor": row.vendor,
+            "homepage": row.homepage,
+            "category": row.category,
+            "tagline": row.tagline,
+            "description": row.description,
+            "licence": row.licence,
+            "open_weights": row.open_weights,
+            "links": row.links,
+            "launch_date": row.launch_date,
+            "pricing": row.pricing,
+            "sample": row.is_sample,
+        }
+    )
+
+
+class CatalogStore:
+    """Read and write tools. Every write is one transaction."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # -- reads ---------------------------------------------------------------------------
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.scalar(sa.select(sa.func.count()).select_from(tools)) or 0)
+
+    def list(self, category: str | None = None) -> builtins.list[Tool]:
+        query = sa.select(tools).order_by(tools.c.name)
+        if category:
+            query = query.where(tools.c.category == category)
+        with self.engine.connect() as conn:
+            return [row_to_tool(r) for r in conn.execute(query)]
+
+    def get(self, slug: str) -> Tool:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(tools).where(tools.c.slug == slug)).first()
+            if row is None:
+                raise NotFoundError(self._not_found_message(conn, slug))
+        return row_to_tool(row)
+
+    def find(self, slug: str) -> Tool | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(tools).where(tools.c.slug == slug)).first()
+        return row_to_tool(row) if row else None
+
+    def suggestions(self, text: str, limit: int = 3) -> builtins.list[str]:
+        """Slugs that look like `text`, best first."""
+        with self.engine.connect() as conn:
+            return self._suggest(conn, text, limit)
+
+    def _suggest(self, conn: Connection, text: str, limit: int) -> builtins.list[str]:
+        slugs = list(conn.scalars(sa.select(tools.c.slug)))
+        return difflib.get_close_matches(text, slugs, n=limit, cutoff=0.5)
+
+    def _not_found_message(self, conn: Connection, slug: str) -> str:
+        near = self._suggest(conn, slug, 3)
+        hint = f"did you mean {', '.join(near)}?" if near else "see `shiporskip tools list`"
+        return f"no tool with slug {slug!r}; {hint}"
+
+    # -- writes --------------------------------------------------------------------------
+    def add(self, tool: Tool) -> Tool:
+        """Add a new product, or raise DuplicateToolError pointing at the existing one."""
+        with self.engine.begin() as conn:
+            self._insert(conn, tool)
+        return tool
+
+    def replace(self, slug: str, tool: Tool) -> Tool:
+        """Replace the record at `slug` with `tool` (which may carry a new slug)."""
+        with self.engine.begin() as conn:
+            tool_id = self._id(conn, slug)
+            self._update(conn, tool_id, tool)
+        return tool
+
+    def remove(self, slug: str) -> None:
+        with self.engine.begin() as conn:
+            tool_id = self._id(conn, slug)
+            conn.execute(sa.delete(tool_names).where(tool_names.c.tool_id == tool_id))
+            conn.execute(sa.delete(tools).where(tools.c.id == tool_id))
+
+    def import_tools(self, batch: Sequence[Tool], *, update: bool = False) -> ImportResult:
+        """Write a batch in one transaction: all of it, or (on any error) none of it."""
+        created: builtins.list[str] = []
+        updated: builtins.list[str] = []
+        with self.engine.begin() as conn:
+            for index, tool in enumerate(batch):
+                existing = conn.scalar(sa.select(tools.c.id).where(tools.c.slug == tool.slug))
+                try:
+                    if existing is not None and update:
+                        self._update(conn, existing, tool)
+                        updated.append(tool.slug)
+                    else:
+                        self._insert(conn, tool)
+                        created.append(tool.slug)
+                except DuplicateToolError as exc:
+                    exc.index = index
+                    raise
+        return ImportResult(tuple(created), tuple(updated))
+
+    def _id(self, conn: Connection, slug: str) -> int:
+        tool_id = conn.scalar(sa.select(tools.c.id).where(tools.c.slug == slug))
+        if tool_id is None:
+            raise NotFoundError(self._not_found_message(conn, slug))
+        return int(tool_id)
+
+    def conflict(self, conn: Connection, tool: Tool, ignore_id: int | None = None) -> None:
+        """Raise DuplicateToolError if another record is the same product."""
+        checks: Iterable[tuple[Any, str]] = (
+            (tools.c.slug == tool.slug, f"same slug {tool.slug!r}"),
+            (tools.c.homepage_key == tool.homepage_key, f"same homepage {tool.homepage}"),
+        )
+        for clause, reason in checks:
+            query = sa.select(tools.c.id, tools.c.slug).where(clause)
+            if ignore_id is not None:
+                query = query.where(tools.c.id != ignore_id)
+            row = conn.execute(query).first()
+            if row is not None:
+                self._refuse(tool, row.slug, reason)
+        for label in (tool.name, *tool.aliases):
+            query = (
+                sa.select(tools.c.slug, tools.c.name)
+                .join(tool_names, tool_names.c.tool_id == tools.c.id)
+                .where(tool_names.c.name_key == name_key(label))
+            )
+            if ignore_id is not None:
+                query = query.where(tools.c.id != ignore_id)
+            row = conn.execute(query).first()
+            if row is not None:
+                self._refuse(tool, row.slug, f"{label!r} is the same name as {row.name!r}")
+
+    @staticmethod
+    def _refuse(tool: Tool, existing: str, reason: str) -> None:
+        raise DuplicateToolError(
+            f"{tool.name!r} is already in the catalog as {existing!r} ({reason}); "
+            + update_hint(existing),
+            existing,
+        )
+
+    def _insert(self, conn: Connection, tool: Tool) -> None:
+        self.conflict(conn, tool)
+        now = datetime.now(UTC)
+        result = conn.execute(
+            sa.insert(tools).values(**_row_values(tool), created_at=now, updated_at=now)
+        )
+        assert result.inserted_primary_key is not None
+        self._write_names(conn, int(result.inserted_primary_key[0]), tool)
+
+    def _update(self, conn: Connection, tool_id: int, tool: Tool) -> None:
+        self.conflict(conn, tool, ignore_id=tool_id)
+        conn.execute(
+            sa.update(tools)
+            .where(tools.c.id == tool_id)
+            .values(**_row_values(tool), updated_at=datetime.now(UTC))
+        )
+        conn.execute(sa.delete(tool_names).where(tool_names.c.tool_id == tool_id))
+        self._write_names(conn, tool_id, tool)
+
+    @staticmethod
+    def _write_names(conn: Connection, tool_id: int, tool: Tool) -> None:
+        keys = {name_key(tool.name): False}
+        for alias in tool.aliases:
+            keys.setdefault(name_key(alias), True)
+        conn.execute(
+            sa.insert(tool_names),
+            [{"name_key": k, "tool_id": tool_id, "is_alias": a} for k, a in keys.items()],
+        )

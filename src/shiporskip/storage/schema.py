@@ -1,0 +1,50 @@
+"""The tables. Migrations in `migrations/versions` create them; this module describes them."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+tools = sa.Table(
+    "tools",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("slug", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("vendor", sa.String(80), nullable=False),
+    sa.Column("homepage", sa.String(500), nullable=False),
+    sa.Column("homepage_key", sa.String(500), nullable=False, unique=True),
+    sa.Column("category", sa.String(40), nullable=False, index=True),
+    sa.Column("tagline", sa.String(140), nullable=False),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("licence", sa.String(60)),
+    sa.Column("open_weights", sa.Boolean, nullable=False),
+    sa.Column("links", sa.JSON, nullable=False),
+    sa.Column("aliases", sa.JSON, nullable=False),
+    sa.Column("launch_date", sa.Date),
+    sa.Column("entry", sa.String(20), nullable=False),
+    sa.Column("pricing", sa.JSON, nullable=False),
+    sa.Column("is_sample", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Every normalised name (the name and each alias) belongs to one tool only: the database
+# itself refuses a second record for the same product, even under a race.
+tool_names = sa.Table(
+    "tool_names",
+    metadata,
+    sa.Column("name_key", sa.String(120), primary_key=True),
+    sa.Column("tool_id", sa.Integer, sa.ForeignKey("tools.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("is_alias", sa.Boolean, nullable=False),
+)
+sa.Index("ix_tool_names_tool_id", tool_names.c.tool_id)

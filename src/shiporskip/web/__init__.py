@@ -1,0 +1,1 @@
+"""The website and JSON API."""

@@ -1,0 +1,135 @@
+"""API schemas: what pages and /api/v1 expose, separate from stored rows."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel
+
+from shiporskip.domain.categories import BY_SLUG
+from shiporskip.domain.pricing import ENTRY_LABELS
+from shiporskip.domain.tools import Tool
+
+
+class CategoryOut(BaseModel):
+    slug: str
+    name: str
+    description: str
+
+
+class ChargeOut(BaseModel):
+    amount: str
+    unit: str
+    per: int
+    included: int
+    limit: int | None
+    text: str
+
+
+class PlanOut(BaseModel):
+    name: str
+    currency: str
+    period: str
+    free: bool
+    text: str
+    charges: list[ChargeOut]
+    note: str | None
+
+
+class PricingOut(BaseModel):
+    entry: str
+    entry_label: str
+    headline: str
+    plans: list[PlanOut]
+    note: str | None
+    source: str | None
+    checked: date | None
+
+
+class ToolSummary(BaseModel):
+    slug: str
+    name: str
+    vendor: str
+    category: CategoryOut
+    tagline: str
+    entry: str
+    entry_label: str
+    price_line: str
+    sample: bool
+    url: str
+
+
+class ToolDetail(ToolSummary):
+    aliases: list[str]
+    homepage: str
+    description: str
+    licence: str | None
+    open_weights: bool
+    links: dict[str, str]
+    launch_date: date | None
+    pricing: PricingOut
+
+
+def category_out(slug: str) -> CategoryOut:
+    c = BY_SLUG[slug]
+    return CategoryOut(slug=c.slug, name=c.name, description=c.description)
+
+
+def tool_summary(tool: Tool) -> ToolSummary:
+    return ToolSummary(
+        slug=tool.slug,
+        name=tool.name,
+        vendor=tool.vendor,
+        category=category_out(tool.category),
+        tagline=tool.tagline,
+        entry=tool.pricing.entry.value,
+        entry_label=ENTRY_LABELS[tool.pricing.entry],
+        price_line=tool.pricing.headline(),
+        sample=tool.sample,
+        url=f"/tools/{tool.slug}",
+    )
+
+
+def tool_detail(tool: Tool) -> ToolDetail:
+    pricing = tool.pricing
+    plans = [
+        PlanOut(
+            name=p.name,
+            currency=p.currency,
+            period=p.period.value,
+            free=p.is_free,
+            text=p.describe(),
+            charges=[
+                ChargeOut(
+                    amount=str(c.amount),
+                    unit=c.unit.value,
+                    per=c.per,
+                    included=c.included,
+                    limit=c.limit,
+                    text=c.describe(p.currency),
+                )
+                for c in p.charges
+            ],
+            note=p.note,
+        )
+        for p in pricing.plans
+    ]
+    return ToolDetail(
+        **tool_summary(tool).model_dump(),
+        aliases=list(tool.aliases),
+        homepage=tool.homepage,
+        description=tool.description,
+        licence=tool.licence,
+        open_weights=tool.open_weights,
+        links=tool.links.model_dump(exclude_none=True),
+        launch_date=tool.launch_date,
+        pricing=PricingOut(
+            entry=pricing.entry.value,
+            entry_label=ENTRY_LABELS[pricing.entry],
+            headline=pricing.headline(),
+            plans=plans,
+            note=pricing.note,
+            source=pricing.source,
+            checked=pricing.checked,
+        ),
+    )

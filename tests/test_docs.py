@@ -1,0 +1,60 @@
+"""Docs cannot drift: every command, option and setting is documented, with examples."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+
+from shiporskip.cli.main import app
+from shiporskip.settings import table
+
+ROOT = Path(__file__).parents[1]
+
+
+def commands() -> list[tuple[str, Any]]:
+    found: list[tuple[str, Any]] = []
+
+    def walk(command: Any, path: str) -> None:
+        for name, sub in sorted(getattr(command, "commands", {}).items()):
+            if hasattr(sub, "commands"):
+                walk(sub, f"{path} {name}")
+            else:
+                found.append((f"{path} {name}", sub))
+
+    walk(typer.main.get_command(app), "shiporskip")
+    return found
+
+
+def cli_section(path: str) -> str:
+    text = (ROOT / "docs" / "cli.md").read_text()
+    match = re.search(rf"^### `{re.escape(path)}`\n(.*?)(?=^#|\Z)", text, re.M | re.S)
+    assert match, f"{path} has no section in docs/cli.md"
+    return match.group(1)
+
+
+@pytest.mark.parametrize(("path", "command"), commands(), ids=lambda v: str(v))
+def test_every_command_and_option_is_documented(path: str, command: Any) -> None:
+    section = cli_section(path)
+    for param in command.params:
+        if param.param_type_name == "option":
+            assert any(opt in section for opt in param.opts), f"{path}: {param.opts} undocumented"
+    assert "Example:" in (command.help or ""), f"{path} needs an example in its help"
+
+
+def test_every_setting_is_documented() -> None:
+    text = (ROOT / "docs" / "settings.md").read_text()
+    for row in table():
+        assert f"`{row.env}`" in text and f"`{row.name}`" in text, row.name
+
+
+def test_readme_starts_with_the_two_commands() -> None:
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"```sh\n(.*?)```", readme, re.S)
+    assert block is not None
+    lines = [line.split("#")[0].strip() for line in block.group(1).strip().splitlines()]
+    assert lines == ["make run", "make test"]
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
