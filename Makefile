@@ -3,38 +3,39 @@ PYTHON ?= python3
 UV_VERSION := 0.13.9
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
-VENV := .venv
-BIN := $(VENV)/bin
+BIN := .venv/bin
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: setup run test lint typecheck unit clean
+.PHONY: setup setup-dev run test lint typecheck unit clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet uv==$(UV_VERSION)
 
-$(BIN)/shiporskip: $(UV) pyproject.toml uv.lock
+setup: $(UV)  ## The locked runtime dependencies in .venv
 	$(UV) sync --frozen
-	@touch $@
 
-setup: $(BIN)/shiporskip  ## Install the locked dependencies into .venv
+# The test suite also needs the `local` extra (llama-cpp-python, compiled once and cached
+# by uv: a few minutes the first time) for the real local-LLM tests.
+setup-dev: $(UV)
+	$(UV) sync --frozen --all-extras
 
-run: setup  ## Set up and serve the site with the sample catalog at http://127.0.0.1:8000
+run: setup  ## Set up and serve the site with the sample content at http://127.0.0.1:8000
 	$(BIN)/shiporskip serve
 
-lint: setup
+lint: setup-dev
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/ruff check src tests bench
 
-typecheck: setup
+typecheck: setup-dev
 	$(BIN)/mypy
 
-unit: setup
+unit: setup-dev
 	$(BIN)/pytest
 
 test: lint typecheck unit  ## Set up and run the whole test suite (what CI runs)
 
 clean:
-	rm -rf $(TOOLS) $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(TOOLS) .venv .pytest_cache .mypy_cache .ruff_cache

@@ -6,13 +6,16 @@ Nothing is built at import time; the CLI, the web app and the tests all call `op
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from shiporskip.panel.critics import Critic, load_critics
 from shiporskip.settings import Settings, ensure_data_dir
 from shiporskip.storage import migrate
 from shiporskip.storage.catalog import CatalogStore
 from shiporskip.storage.engine import create_engine
+from shiporskip.storage.reviews import ReviewStore
 
 
 @dataclass(slots=True)
@@ -20,6 +23,12 @@ class Runtime:
     settings: Settings
     engine: Engine
     catalog: CatalogStore
+    reviews: ReviewStore
+
+    def critics(self, *, include_retired: bool = False) -> list[Critic]:
+        """The panel: the built-in critics, or those in the critics_dir setting."""
+        directory = Path(self.settings.critics_dir) if self.settings.critics_dir else None
+        return load_critics(directory, include_retired=include_retired)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -31,4 +40,9 @@ def open_runtime(settings: Settings, *, upgrade: bool = True) -> Runtime:
     engine = create_engine(settings.sqlalchemy_url)
     if upgrade:
         migrate.upgrade(engine)
-    return Runtime(settings=settings, engine=engine, catalog=CatalogStore(engine))
+    return Runtime(
+        settings=settings,
+        engine=engine,
+        catalog=CatalogStore(engine),
+        reviews=ReviewStore(engine),
+    )

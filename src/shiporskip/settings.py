@@ -54,6 +54,59 @@ class Settings:
         example="https://verdicts.example.com",
     )
     log_level: str = _setting("info", "Log level: debug, info, warning or error.", example="debug")
+    model: str = _setting(
+        "",
+        "The model every critic uses, as KIND:MODEL[@BASE_URL]. Kinds: openai, anthropic, "
+        "ollama, vllm, llamacpp, lmstudio, openai-compatible (needs @BASE_URL), gguf "
+        "(a local file or hf:OWNER/REPO/FILE.gguf).",
+        example="openai:gpt-4o-mini",
+    )
+    critic_models: str = _setting(
+        "",
+        "Per-critic models overriding `model`: CRITIC=SPEC pairs separated by ';' (a jury of "
+        "several model families).",
+        example="skeptic=anthropic:claude-sonnet-4-0; buyer=ollama:qwen2.5",
+    )
+    llm_api_key: str = _setting(
+        "",
+        "API key for the model; when empty, OPENAI_API_KEY or ANTHROPIC_API_KEY is used.",
+        secret=True,
+        example="sk-…",
+    )
+    llm_base_url: str = _setting(
+        "",
+        "Base URL for OpenAI-compatible kinds, overriding the kind's default address.",
+        example="http://10.0.0.5:8000/v1",
+    )
+    structured_output: str = _setting(
+        "auto",
+        "How to ask for JSON: auto (per kind), json_schema, json_object_schema (llama.cpp), "
+        "tool, json_object or prompt.",
+        example="json_object_schema",
+    )
+    llm_stream: bool = _setting(
+        False, "Stream completions from OpenAI-compatible servers.", example="true"
+    )
+    llm_timeout: float = _setting(120.0, "Seconds before one LLM call is abandoned.", example="60")
+    llm_retries: int = _setting(
+        4, "Retries after a 429, 5xx, timeout or connection error.", example="2"
+    )
+    llm_concurrency: int = _setting(
+        4, "Most LLM calls in flight at once, across all critics.", example="8"
+    )
+    llm_max_tokens: int = _setting(1200, "Output token limit per review.", example="800")
+    llm_temperature: float = _setting(0.4, "Sampling temperature.", example="0.2")
+    llm_prices: str = _setting(
+        "",
+        "JSON price table, USD per 1M tokens as [input, output] by model name, merged over the "
+        "built-in table; used for the cost estimate stored with every review.",
+        example='{"my-model": [0.5, 1.5]}',
+    )
+    critics_dir: str = _setting(
+        "",
+        "Directory of critic YAML files replacing the built-in panel (edit, add or retire).",
+        example="/etc/shiporskip/critics",
+    )
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -134,11 +187,17 @@ def _convert(name: str, raw: Any, kind: Any, source: str) -> Any:
             if isinstance(raw, bool):
                 raise ValueError
             return int(str(raw).strip())
+        if kind is float:
+            if isinstance(raw, bool):
+                raise ValueError
+            return float(str(raw).strip())
         if kind is Path:
             return Path(str(raw)).expanduser()
         return str(raw)
     except ValueError:
-        expected = {bool: "true or false", int: "a whole number"}.get(kind, "text")
+        expected = {bool: "true or false", int: "a whole number", float: "a number"}.get(
+            kind, "text"
+        )
         raise UserError(f"{source} has {name}={raw!r}, which is not {expected}") from None
 
 
@@ -187,6 +246,11 @@ def load_settings(
     settings = Settings(**values)
     if settings.log_level not in ("debug", "info", "warning", "error"):
         raise UserError(f"log_level is {settings.log_level!r}; use debug, info, warning or error")
+    for name in ("llm_timeout", "llm_concurrency", "llm_max_tokens"):
+        if getattr(settings, name) <= 0:
+            raise UserError(f"{name} must be greater than 0")
+    if settings.llm_retries < 0:
+        raise UserError("llm_retries cannot be negative; use 0 to disable retries")
     if not 0 < settings.port < 65536:
         raise UserError(f"port {settings.port} is out of range; use a number from 1 to 65535")
     return settings

@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from shiporskip.runtime import Runtime, open_runtime
 from shiporskip.settings import Settings, load_settings
@@ -35,3 +36,8 @@ def runtime(ctx: typer.Context, **overrides: Any) -> Iterator[Runtime]:
 def print_json(data: Any) -> None:
     """Machine-readable output: plain JSON on stdout, nothing else."""
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def cells(*values: object) -> list[Text]:
+    """Table cells as plain text: maker-written values are never read as Rich markup."""
+    return [Text(str(v)) for v in values]

@@ -9,11 +9,18 @@ import typer
 from rich.table import Table
 
 from shiporskip import __version__
-from shiporskip import catalog as catalog_files
-from shiporskip.cli import tools
-from shiporskip.cli.common import console, err_console, print_json, runtime, settings_from
+from shiporskip.cli import panel, tools
+from shiporskip.cli.common import (
+    cells,
+    console,
+    err_console,
+    print_json,
+    runtime,
+    settings_from,
+)
 from shiporskip.domain.categories import CATEGORIES
 from shiporskip.errors import UserError
+from shiporskip.sample_data import load_samples_if_empty
 from shiporskip.settings import table as settings_table
 from shiporskip.storage import migrate
 
@@ -29,6 +36,8 @@ db_app = typer.Typer(help="The database: migrations and status.")
 app.add_typer(db_app, name="db")
 categories_app = typer.Typer(help="The fixed category taxonomy.")
 app.add_typer(categories_app, name="categories")
+app.add_typer(panel.critics_app, name="critics")
+app.command("review")(panel.review)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -73,7 +82,7 @@ def settings_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     for column in ("setting", "environment variable", "value"):
         table.add_column(column)
     for row in settings_table():
-        table.add_row(row.name, row.env, values[row.name])
+        table.add_row(*cells(row.name, row.env, values[row.name]))
     console.print(table, markup=False)
 
 
@@ -93,9 +102,12 @@ def serve(
 
     with runtime(ctx, host=host, port=port) as rt:
         if rt.settings.load_sample:
-            added = catalog_files.load_sample_if_empty(rt.catalog)
-            if added:
-                console.print(f"Loaded the sample catalog: {added} tools (marked as sample data).")
+            tools_added, reviews_added = load_samples_if_empty(rt)
+            if tools_added:
+                console.print(
+                    f"Loaded the sample content: {tools_added} tools and {reviews_added} "
+                    "reviews, marked as sample data."
+                )
         url = f"http://{rt.settings.host}:{rt.settings.port}"
         console.print(f"shiporskip is serving at {url}  (Ctrl+C to stop)", markup=False)
         uvicorn.run(
@@ -164,7 +176,7 @@ def categories_list(as_json: JsonOpt = False) -> None:
     for column in ("slug", "name", "aliases"):
         table.add_column(column)
     for c in CATEGORIES:
-        table.add_row(c.slug, c.name, ", ".join(c.aliases))
+        table.add_row(*cells(c.slug, c.name, ", ".join(c.aliases)))
     console.print(table, markup=False)
 
 

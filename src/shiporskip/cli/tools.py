@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from shiporskip import catalog as catalog_files
-from shiporskip.cli.common import console, print_json, runtime
+from shiporskip.cli.common import cells, console, print_json, runtime
 from shiporskip.domain.categories import resolve_category
 from shiporskip.domain.pricing import (
     UNIT_LABELS,
@@ -289,11 +289,13 @@ def list_(
         table.add_column(column)
     for t in tools:
         table.add_row(
-            t.slug,
-            t.name + (" [yellow](sample)[/]" if t.sample else ""),
-            t.vendor,
-            t.category,
-            t.pricing.entry.value,
+            *cells(
+                t.slug,
+                t.name + (" (sample)" if t.sample else ""),
+                t.vendor,
+                t.category,
+                t.pricing.entry.value,
+            )
         )
     console.print(table)
 
@@ -310,11 +312,18 @@ def show(
     """
     with runtime(ctx) as rt:
         tool = rt.catalog.get(slug)
+        flags = rt.catalog.flags(slug)
     if as_json:
-        print_json(tool.to_data())
+        print_json({**tool.to_data(), "flags": flags})
         return
-    sample = " [yellow](sample data)[/]" if tool.sample else ""
-    console.print(f"[bold]{tool.name}[/] — {tool.tagline}{sample}", markup=True)
+    for flag in flags:
+        console.print(
+            f"Flagged: {flag['field']} {flag['reason']}: {flag['excerpt']!r}",
+            markup=False,
+            style="red",
+        )
+    sample = " (sample data)" if tool.sample else ""
+    console.print(f"{tool.name} — {tool.tagline}{sample}", markup=False, style="bold")
     rows = [
         ("slug", tool.slug),
         ("vendor", tool.vendor),
@@ -336,7 +345,7 @@ def show(
     table.add_column(style="dim")
     table.add_column()
     for key, value in rows:
-        table.add_row(key, value, end_section=False)
+        table.add_row(*cells(key, value))
     console.print(table, markup=False)
     if tool.description:
         console.print(tool.description, markup=False)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from shiporskip.domain.categories import BY_SLUG, Category, resolve_category
 from shiporskip.domain.pricing import Pricing
 from shiporskip.domain.text import WebUrl, check_slug, homepage_key, name_key, slugify
+from shiporskip.domain.untrusted import InjectionFlag, find_injections
 
 
 class Links(BaseModel):
@@ -81,6 +82,22 @@ class Tool(BaseModel):
     @property
     def homepage_key(self) -> str:
         return homepage_key(self.homepage)
+
+    def maker_text(self) -> dict[str, str]:
+        """The fields a maker wrote, which the critics must treat as untrusted data."""
+        fields = {"name": self.name, "tagline": self.tagline, "description": self.description}
+        if self.pricing.note:
+            fields["pricing note"] = self.pricing.note
+        for plan in self.pricing.plans:
+            if plan.note:
+                fields[f"plan {plan.name} note"] = plan.note
+        return fields
+
+    def injection_flags(self) -> list[InjectionFlag]:
+        """Places where maker text tries to instruct the critics."""
+        return [
+            f for field, text in self.maker_text().items() for f in find_injections(field, text)
+        ]
 
     def to_data(self) -> dict[str, Any]:
         """The tool as import-ready data (what `tools export` writes)."""

@@ -50,6 +50,7 @@ def _row_values(tool: Tool) -> dict[str, Any]:
         "entry": tool.pricing.entry.value,
         "pricing": data["pricing"],
         "is_sample": tool.sample,
+        "flags": [f.to_data() for f in tool.injection_flags()],
     }
 
 
@@ -104,6 +105,16 @@ class CatalogStore:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(tools).where(tools.c.slug == slug)).first()
         return row_to_tool(row) if row else None
+
+    def flags(self, slug: str) -> builtins.list[dict[str, str]]:
+        """Injection flags recorded on a tool (empty when its maker text is clean)."""
+        with self.engine.connect() as conn:
+            value = conn.scalar(sa.select(tools.c.flags).where(tools.c.slug == slug))
+        return list(value or [])
+
+    def tool_id(self, slug: str) -> int:
+        with self.engine.connect() as conn:
+            return self._id(conn, slug)
 
     def suggestions(self, text: str, limit: int = 3) -> builtins.list[str]:
         """Slugs that look like `text`, best first."""

@@ -46,6 +46,53 @@ class PricingOut(BaseModel):
     checked: date | None
 
 
+class PanelOut(BaseModel):
+    verdict: str | None
+    verdict_label: str
+    tally: str
+    ship_pct: float | None
+    score10: float | None
+    reported: int
+    expected: int
+    failed: int
+    complete: bool
+    status: str
+
+
+class PredictionOut(BaseModel):
+    claim: str
+    horizon_months: int
+
+
+class ReviewOut(BaseModel):
+    critic: str
+    critic_name: str
+    role: str
+    motto: str
+    verdict: str
+    score: int
+    one_liner: str
+    body: str
+    competitors: list[str]
+    prediction: PredictionOut | None
+    model: str
+    provider: str
+    sample: bool
+    notes: list[str]
+
+
+class FailureOut(BaseModel):
+    critic: str
+    critic_name: str
+    error: str
+
+
+class FlagOut(BaseModel):
+    field: str
+    reason: str
+    excerpt: str
+
+
 class ToolSummary(BaseModel):
     slug: str
     name: str

@@ -1,0 +1,1 @@
+"""LLM providers behind one contract, and the resilience wrapped around every one of them."""

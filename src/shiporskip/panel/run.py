@@ -1,0 +1,226 @@
+"""Run the panel: every critic concurrently, each failure stored and shown, nothing sent twice."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from shiporskip.domain.reviews import (
+    PanelSummary,
+    ReviewDraft,
+    ReviewRecord,
+    review_json_schema,
+    summarize,
+)
+from shiporskip.domain.tools import Tool
+from shiporskip.llm.base import ChatMessage, CompletionRequest
+from shiporskip.llm.registry import ModelSpec, estimate_cost
+from shiporskip.llm.resilient import Attempted, CallFailed, Resilient
+from shiporskip.panel.critics import Critic
+from shiporskip.panel.parsing import ReviewParseError, parse_review
+from shiporskip.panel.prompting import build_prompt, input_hash, prompt_version, repair_message
+from shiporskip.storage.catalog import CatalogStore
+from shiporskip.storage.reviews import ReviewStore
+
+State = Literal["queued", "running", "repairing", "done", "failed", "cached"]
+
+
+@dataclass(frozen=True, slots=True)
+class CriticJob:
+    """Who answers for one critic: a wrapped provider and the spec it was built from."""
+
+    caller: Resilient
+    spec: ModelSpec
+
+
+@dataclass(frozen=True, slots=True)
+class PanelEvent:
+    critic_id: str
+    state: State
+    record: ReviewRecord | None = None
+
+
+@dataclass(slots=True)
+class PanelRun:
+    tool: Tool
+    critics: list[Critic]
+    records: dict[str, ReviewRecord] = field(default_factory=dict)
+    cached: list[str] = field(default_factory=list)
+    current: dict[str, ReviewRecord] = field(default_factory=dict)
+    failed: dict[str, ReviewRecord] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> PanelSummary:
+        return panel_summary(self.critics, self.current, self.failed)
+
+
+def panel_summary(
+    critics: Sequence[Critic],
+    current: Mapping[str, ReviewRecord],
+    failed: Mapping[str, ReviewRecord],
+) -> PanelSummary:
+    ids = [c.id for c in critics]
+    drafts = [current[c].draft for c in ids if c in current]
+    valid = [d for d in drafts if d is not None]
+    return summarize(
+        [d.verdict for d in valid],
+        expected=len(ids),
+        failed=sum(1 for c in ids if c in failed and c not in current),
+        scores=[d.score for d in valid],
+    )
+
+
+class Panel:
+    def __init__(
+        self,
+        *,
+        catalog: CatalogStore,
+        reviews: ReviewStore,
+        jobs: Mapping[str, CriticJob],
+        prices: Mapping[str, tuple[float, float]],
+        max_tokens: int = 1200,
+        temperature: float = 0.4,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.catalog = catalog
+        self.reviews = reviews
+        self.jobs = jobs
+        self.prices = prices
+        self.max_tokens = max_tokens
+        self.temperature = temperature
+        self.clock = clock
+
+    async def review(
+        self,
+        slug: str,
+        critics: Sequence[Critic],
+        *,
+        rerun: bool = False,
+        on_event: Callable[[PanelEvent], None] | None = None,
+    ) -> PanelRun:
+        """Review one tool with these critics, concurrently. Stored whether or not all answer."""
+        tool = self.catalog.get(slug)
+        tool_id = self.catalog.tool_id(slug)
+        run = PanelRun(tool=tool, critics=list(critics))
+        emit = on_event or (lambda _event: None)
+        for critic in critics:
+            emit(PanelEvent(critic.id, "queued"))
+
+        async def one(critic: Critic) -> None:
+            record = await self._review_one(tool, tool_id, critic, rerun, emit)
+            if record is None:
+                run.cached.append(critic.id)
+            else:
+                run.records[critic.id] = record
+
+        await asyncio.gather(*(one(c) for c in critics))
+        current, failed = self.reviews.current(slug)
+        ids = {c.id for c in critics}
+        run.current = {k: v for k, v in current.items() if k in ids}
+        run.failed = {k: v for k, v in failed.items() if k in ids}
+        return run
+
+    async def _review_one(
+        self,
+        tool: Tool,
+        tool_id: int,
+        critic: Critic,
+        rerun: bool,
+        emit: Callable[[PanelEvent], None],
+    ) -> ReviewRecord | None:
+        job = self.jobs[critic.id]
+        label = job.spec.label
+        fingerprint = input_hash(tool, critic, label)
+        if not rerun and self.reviews.has_ok(tool_id, critic.id, fingerprint):
+            emit(PanelEvent(critic.id, "cached"))
+            return None
+        emit(PanelEvent(critic.id, "running"))
+        prompt = build_prompt(tool, critic, today=self.clock().date())
+        schema = review_json_schema()
+        if critic.prediction == "never":
+            schema["properties"].pop("prediction")
+        request = CompletionRequest(
+            system=prompt.system,
+            messages=(ChatMessage("user", prompt.user),),
+            schema=schema,
+            max_tokens=self.max_tokens,
+            temperature=self.temperature,
+        )
+        base: dict[str, Any] = {
+            "tool_slug": tool.slug,
+            "critic_id": critic.id,
+            "provider": job.spec.kind,
+            "model": label,
+            "prompt_version": prompt_version(critic),
+            "input_hash": fingerprint,
+            "params": {
+                "temperature": self.temperature,
+                "max_tokens": self.max_tokens,
+                "structured_output": getattr(job.caller.provider, "mode", "native"),
+            },
+        }
+        calls: list[Attempted] = []
+        raws: list[str] = []
+        draft: ReviewDraft | None = None
+        error: str | None = None
+        try:
+            calls.append(await job.caller.complete(request))
+            raws.append(calls[-1].completion.text)
+            try:
+                draft = parse_review(raws[-1])
+            except ReviewParseError as first:
+                emit(PanelEvent(critic.id, "repairing"))
+                repair = CompletionRequest(
+                    system=request.system,
+                    messages=(
+                        *request.messages,
+                        ChatMessage("assistant", raws[-1][:4000]),
+                        ChatMessage("user", repair_message(critic, str(first))),
+                    ),
+                    schema=request.schema,
+                    max_tokens=request.max_tokens,
+                    temperature=request.temperature,
+                )
+                calls.append(await job.caller.complete(repair))
+                raws.append(calls[-1].completion.text)
+                try:
+                    draft = parse_review(raws[-1])
+                except ReviewParseError as second:
+                    error = f"invalid output, also after one repair attempt: {second}"
+        except CallFailed as exc:
+            error = str(exc)
+            attempts_failed = exc.attempts
+        else:
+            attempts_failed = 0
+        record = ReviewRecord(
+            **base,
+            status="ok" if draft is not None else "failed",
+            draft=draft,
+            raw_output="\n--- repair ---\n".join(raws) if raws else None,
+            error=error,
+            notes=tuple(draft.quality_notes(wants_prediction=critic.prediction)) if draft else (),
+            **self._usage(job.spec, calls, attempts_failed),
+            created_at=self.clock(),
+        )
+        self.reviews.add(record, tool_id)
+        emit(PanelEvent(critic.id, "done" if record.ok else "failed", record))
+        return record
+
+    def _usage(
+        self, spec: ModelSpec, calls: list[Attempted], attempts_failed: int
+    ) -> dict[str, Any]:
+        tokens_in = [c.completion.input_tokens for c in calls]
+        tokens_out = [c.completion.output_tokens for c in calls]
+        known = calls and all(t is not None for t in tokens_in + tokens_out)
+        total_in = sum(t or 0 for t in tokens_in) if known else None
+        total_out = sum(t or 0 for t in tokens_out) if known else None
+        return {
+            "input_tokens": total_in,
+            "output_tokens": total_out,
+            "cost_usd": estimate_cost(self.prices, spec, total_in, total_out) if calls else None,
+            "latency_ms": sum(c.latency_ms for c in calls) if calls else None,
+            "attempts": sum(c.attempts for c in calls) + attempts_failed,
+        }

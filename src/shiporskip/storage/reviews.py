@@ -1,0 +1,140 @@
+"""The review repository: append-only attempts, and the current panel derived from them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from shiporskip.domain.reviews import Prediction, ReviewDraft, ReviewRecord
+from shiporskip.storage.schema import reviews, tools
+
+
+def _values(record: ReviewRecord, tool_id: int) -> dict[str, Any]:
+    draft = record.draft
+    prediction = draft.prediction if draft else None
+    return {
+        "tool_id": tool_id,
+        "critic_id": record.critic_id,
+        "status": record.status,
+        "verdict": draft.verdict.value if draft else None,
+        "score": draft.score if draft else None,
+        "one_liner": draft.one_liner if draft else None,
+        "body": draft.body if draft else None,
+        "competitors": list(draft.competitors) if draft else [],
+        "prediction_claim": prediction.claim if prediction else None,
+        "prediction_months": prediction.horizon_months if prediction else None,
+        "notes": list(record.notes),
+        "provider": record.provider,
+        "model": record.model,
+        "prompt_version": record.prompt_version,
+        "input_hash": record.input_hash,
+        "params": record.params,
+        "raw_output": record.raw_output,
+        "parsed": draft.model_dump(mode="json") if draft else None,
+        "error": record.error,
+        "input_tokens": record.input_tokens,
+        "output_tokens": record.output_tokens,
+        "cost_usd": record.cost_usd,
+        "latency_ms": record.latency_ms,
+        "attempts": record.attempts,
+        "is_sample": record.is_sample,
+        "created_at": record.created_at or datetime.now(UTC),
+    }
+
+
+def _record(row: Any) -> ReviewRecord:
+    draft = None
+    if row.status == "ok":
+        prediction = (
+            Prediction(claim=row.prediction_claim, horizon_months=row.prediction_months)
+            if row.prediction_claim
+            else None
+        )
+        draft = ReviewDraft(
+            verdict=row.verdict,
+            score=row.score,
+            one_liner=row.one_liner,
+            body=row.body,
+            competitors=tuple(row.competitors or ()),
+            prediction=prediction,
+        )
+    return ReviewRecord(
+        id=row.id,
+        tool_slug=row.slug,
+        critic_id=row.critic_id,
+        status=row.status,
+        draft=draft,
+        provider=row.provider,
+        model=row.model,
+        prompt_version=row.prompt_version,
+        input_hash=row.input_hash,
+        params=row.params or {},
+        raw_output=row.raw_output,
+        error=row.error,
+        notes=tuple(row.notes or ()),
+        input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens,
+        cost_usd=row.cost_usd,
+        latency_ms=row.latency_ms,
+        attempts=row.attempts,
+        is_sample=row.is_sample,
+        created_at=row.created_at,
+    )
+
+
+_SELECT = sa.select(reviews, tools.c.slug).join(tools, tools.c.id == reviews.c.tool_id)
+
+
+class ReviewStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def add(self, record: ReviewRecord, tool_id: int) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(sa.insert(reviews).values(**_values(record, tool_id)))
+            assert result.inserted_primary_key is not None
+            return int(result.inserted_primary_key[0])
+
+    def add_many(self, records: Iterable[tuple[ReviewRecord, int]]) -> None:
+        rows = [_values(r, tool_id) for r, tool_id in records]
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(sa.insert(reviews), rows)
+
+    def has_ok(self, tool_id: int, critic_id: str, input_hash: str) -> bool:
+        query = (
+            sa.select(reviews.c.id)
+            .where(reviews.c.tool_id == tool_id)
+            .where(reviews.c.critic_id == critic_id)
+            .where(reviews.c.input_hash == input_hash)
+            .where(reviews.c.status == "ok")
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            return conn.scalar(query) is not None
+
+    def history(self, slug: str) -> list[ReviewRecord]:
+        """Every attempt for a tool, oldest first."""
+        query = _SELECT.where(tools.c.slug == slug).order_by(reviews.c.id)
+        with self.engine.connect() as conn:
+            return [_record(r) for r in conn.execute(query)]
+
+    def current(self, slug: str) -> tuple[dict[str, ReviewRecord], dict[str, ReviewRecord]]:
+        """Each critic's latest successful review, and the latest failure of critics with none."""
+        ok: dict[str, ReviewRecord] = {}
+        failed: dict[str, ReviewRecord] = {}
+        for record in self.history(slug):
+            if record.ok:
+                ok[record.critic_id] = record
+                failed.pop(record.critic_id, None)
+            elif record.critic_id not in ok:
+                failed[record.critic_id] = record
+        return ok, failed
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.scalar(sa.select(sa.func.count()).select_from(reviews)) or 0)

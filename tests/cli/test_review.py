@@ -1,0 +1,142 @@
+"""`shiporskip review` and `critics` end to end, against a real scripted HTTP server."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from shiporskip.cli.main import main
+from tests.factories import tool_data
+from tests.llm.fault_server import FaultServer, serve
+from tests.support import review_json
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FaultServer]:
+    yield from serve(FaultServer())
+
+
+@pytest.fixture
+def tool(tmp_path, capsys: pytest.CaptureFixture[str]) -> str:  # type: ignore[no-untyped-def]
+    import yaml
+
+    path = tmp_path / "t.yaml"
+    path.write_text(yaml.safe_dump([tool_data("Alpha")]))
+    assert main(["tools", "import", str(path)]) == 0
+    capsys.readouterr()
+    return "alpha"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_review_prints_the_scorecard_and_stores_the_panel(
+    server: FaultServer, tool: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.set(("ok", review_json("ship", 81)))
+    model = f"openai-compatible:scripted@{server.base_url}"
+    code, out, err = run(capsys, "review", tool, "--model", model)
+    assert code == 0, err
+    assert "Alpha: Ship 7-0 · ship 100% · 7 of 7 critics reported" in out
+    assert out.count("A ship from a scripted critic.") == 7
+    code, out, _ = run(capsys, "review", tool, "--model", model, "--json")
+    data = json.loads(out)
+    assert data["ran"] == [] and len(data["skipped_already_reviewed"]) == 7
+    assert len(server.requests) == 7, "the same input is not sent twice"
+    assert data["panel"]["verdict"] == "ship" and data["panel"]["complete"]
+    review = data["reviews"][0]
+    assert review["model"] == model and review["prompt_version"] and review["input_tokens"] == 100
+
+
+def test_review_one_critic_with_rerun(
+    server: FaultServer, tool: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.set(("ok", review_json("skip", 20)))
+    model = f"openai-compatible:scripted@{server.base_url}"
+    code, out, _ = run(capsys, "review", tool, "--model", model, "--critic", "skeptic", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["ran"] == ["skeptic"]
+    assert data["panel"]["status"] == "1 of 1 critics reported"
+    code, out, _ = run(
+        capsys, "review", tool, "--model", model, "--critic", "skeptic", "--rerun", "--json"
+    )
+    assert json.loads(out)["ran"] == ["skeptic"] and len(server.requests) == 2
+
+
+def test_partial_failure_is_reported_as_incomplete(
+    server: FaultServer, tool: str, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SHIPORSKIP_LLM_RETRIES", "0")
+    monkeypatch.setenv("SHIPORSKIP_LLM_CONCURRENCY", "1")
+    ok = ("ok", review_json())
+    server.set(ok, ok, ok, ("status", 500), ok, ok, ok)
+    model = f"openai-compatible:scripted@{server.base_url}"
+    code, out, err = run(capsys, "review", tool, "--model", model)
+    assert code == 1
+    assert "6 of 7 critics reported (1 failed)" in out and "(incomplete)" in out
+    assert "run `shiporskip review alpha` again to retry the missing critics" in err
+    server.set(ok)
+    code, out, err = run(capsys, "review", tool, "--model", model, "--json")
+    data = json.loads(out)
+    assert code == 0 and len(data["ran"]) == 1 and data["panel"]["complete"]
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "message"),
+    [
+        ([], {}, "no model is configured; set SHIPORSKIP_MODEL"),
+        (["--model", "gpt4"], {}, "cannot read model 'gpt4'"),
+        (["--model", "openai:gpt-4o"], {}, "needs an API key; set OPENAI_API_KEY"),
+        (["--critic", "poet", "--model", "ollama:x"], {}, "no critic 'poet'"),
+        (
+            ["--model", "llamacpp:x@http://127.0.0.1:9/v1"],
+            {"SHIPORSKIP_LLM_RETRIES": "0"},
+            "cannot reach http://127.0.0.1:9/v1",
+        ),
+    ],
+)
+def test_review_errors_are_one_sentence(
+    tool: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    env: dict[str, str],
+    message: str,
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    code, out, err = run(capsys, "review", tool, *args)
+    assert code == 1 and message in err and "Traceback" not in out + err
+
+
+def test_bad_key_is_named(
+    server: FaultServer, tool: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.set(("status", 401))
+    code, _, err = run(capsys, "review", tool, "--model", f"openai-compatible:m@{server.base_url}")
+    assert code == 1
+    assert err.strip().endswith(
+        "rejected the API key (HTTP 401); set a valid key in "
+        "SHIPORSKIP_LLM_API_KEY (or the provider's usual variable)"
+    )
+    assert len(server.requests) == 7, "a rejected key is not retried"
+
+
+def test_unknown_tool(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "review", "nope", "--model", "ollama:x")
+    assert code == 1 and "no tool with slug 'nope'" in err
+
+
+def test_critics_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "critics", "list", "--json")
+    assert code == 0 and json.loads(out)["count"] == 7
+    code, out, _ = run(capsys, "critics", "show", "buyer")
+    assert "Do the arithmetic at real volume" in out and "Tired of:" in out
+    code, _, err = run(capsys, "critics", "show", "poet")
+    assert code == 1 and "no critic 'poet'" in err
