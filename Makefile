@@ -8,7 +8,7 @@ BIN := .venv/bin
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: setup setup-dev run test lint typecheck unit clean
+.PHONY: setup setup-dev run test lint typecheck unit bench clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -36,6 +36,9 @@ unit: setup-dev
 	$(BIN)/pytest
 
 test: lint typecheck unit  ## Set up and run the whole test suite (what CI runs)
+
+bench: setup-dev  ## Run the benchmark suite; writes docs/BENCHMARKS.md
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(TOOLS) .venv .pytest_cache .mypy_cache .ruff_cache
