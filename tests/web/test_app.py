@@ -47,7 +47,7 @@ def test_tool_page_shows_facts_and_json_matches(
     for plan in tool["pricing"]["plans"]:
         assert plan["name"] in html
     assert "Sample data" in html and tool["sample"] is True
-    for peer in data["same_category"]:
+    for peer in data["similar"]:
         assert f'href="{peer["url"]}"' in html
 
 

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from shiporskip.domain.reviews import Prediction, ReviewDraft, ReviewRecord
+from shiporskip.domain.reviews import (
+    PanelSummary,
+    Prediction,
+    ReviewDraft,
+    ReviewRecord,
+    Verdict,
+    summarize,
+)
 from shiporskip.storage.schema import reviews, tools
 
 
@@ -138,3 +146,95 @@ class ReviewStore:
     def count(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.scalar(sa.select(sa.func.count()).select_from(reviews)) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Vote:
+    """A critic's current verdict on a tool, without the text: what lists and tallies need."""
+
+    critic_id: str
+    verdict: Verdict
+    score: int
+    review_id: int
+    created_at: datetime
+    is_sample: bool
+
+
+@dataclass(slots=True)
+class ToolPanel:
+    """The current panel of one tool, in brief."""
+
+    slug: str
+    votes: dict[str, Vote] = field(default_factory=dict)
+    failed: set[str] = field(default_factory=set)
+
+    def summary(self, critic_ids: Sequence[str]) -> PanelSummary:
+        votes = [self.votes[c] for c in critic_ids if c in self.votes]
+        return summarize(
+            [v.verdict for v in votes],
+            expected=len(critic_ids),
+            failed=sum(1 for c in critic_ids if c in self.failed and c not in self.votes),
+            scores=[v.score for v in votes],
+        )
+
+    @property
+    def reviewed_at(self) -> datetime | None:
+        return max((v.created_at for v in self.votes.values()), default=None)
+
+    @property
+    def sample(self) -> bool:
+        return bool(self.votes) and all(v.is_sample for v in self.votes.values())
+
+
+def panels(engine: Engine, slugs: Iterable[str] | None = None) -> dict[str, ToolPanel]:
+    """The current panel of many tools in one query (latest ok review per critic wins)."""
+    query = (
+        sa.select(
+            tools.c.slug,
+            reviews.c.id,
+            reviews.c.critic_id,
+            reviews.c.status,
+            reviews.c.verdict,
+            reviews.c.score,
+            reviews.c.created_at,
+            reviews.c.is_sample,
+        )
+        .join(tools, tools.c.id == reviews.c.tool_id)
+        .order_by(reviews.c.id)
+    )
+    if slugs is not None:
+        query = query.where(tools.c.slug.in_(list(slugs)))
+    out: dict[str, ToolPanel] = {}
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            panel = out.setdefault(row.slug, ToolPanel(row.slug))
+            if row.status == "ok":
+                panel.votes[row.critic_id] = Vote(
+                    row.critic_id,
+                    Verdict(row.verdict),
+                    row.score,
+                    row.id,
+                    row.created_at,
+                    row.is_sample,
+                )
+                panel.failed.discard(row.critic_id)
+            elif row.critic_id not in panel.votes:
+                panel.failed.add(row.critic_id)
+    return out
+
+
+def reviews_by_critic(engine: Engine, critic_id: str) -> list[ReviewRecord]:
+    """A critic's current reviews, newest first."""
+    query = (
+        _SELECT.where(reviews.c.critic_id == critic_id)
+        .where(reviews.c.status == "ok")
+        .order_by(reviews.c.id.desc())
+    )
+    seen: set[str] = set()
+    out = []
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            if row.slug not in seen:
+                seen.add(row.slug)
+                out.append(_record(row))
+    return out

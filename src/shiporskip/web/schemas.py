@@ -8,6 +8,8 @@ from pydantic import BaseModel
 
 from shiporskip.domain.categories import BY_SLUG
 from shiporskip.domain.pricing import ENTRY_LABELS
+from shiporskip.domain.reviews import VERDICT_LABELS, PanelSummary
+from shiporskip.domain.stats import wilson_interval
 from shiporskip.domain.tools import Tool
 
 
@@ -51,12 +53,22 @@ class PanelOut(BaseModel):
     verdict_label: str
     tally: str
     ship_pct: float | None
+    ship_pct_interval: tuple[float, float] | None
     score10: float | None
     reported: int
     expected: int
     failed: int
     complete: bool
     status: str
+
+
+class CommunityOut(BaseModel):
+    """The community vote. Until votes exist (and below the minimum) it shows '—'."""
+
+    votes: int = 0
+    ship_pct: float | None = None
+    shown: str = "—"
+    note: str = "No community votes yet"
 
 
 class PredictionOut(BaseModel):
@@ -104,6 +116,7 @@ class ToolSummary(BaseModel):
     price_line: str
     sample: bool
     url: str
+    panel: PanelOut | None = None
 
 
 class ToolDetail(ToolSummary):
@@ -117,13 +130,31 @@ class ToolDetail(ToolSummary):
     pricing: PricingOut
 
 
+def panel_out(summary: PanelSummary) -> PanelOut:
+    interval = wilson_interval(summary.ships, summary.reported)
+    return PanelOut(
+        verdict=summary.verdict.value if summary.verdict else None,
+        verdict_label=VERDICT_LABELS[summary.verdict] if summary.verdict else "Not reviewed yet",
+        tally=summary.tally,
+        ship_pct=summary.ship_pct,
+        ship_pct_interval=(100 * interval[0], 100 * interval[1]) if interval else None,
+        score10=summary.score10,
+        reported=summary.reported,
+        expected=summary.expected,
+        failed=summary.failed,
+        complete=summary.complete,
+        status=summary.status,
+    )
+
+
 def category_out(slug: str) -> CategoryOut:
     c = BY_SLUG[slug]
     return CategoryOut(slug=c.slug, name=c.name, description=c.description)
 
 
-def tool_summary(tool: Tool) -> ToolSummary:
+def tool_summary(tool: Tool, summary: PanelSummary | None = None) -> ToolSummary:
     return ToolSummary(
+        panel=panel_out(summary) if summary is not None else None,
         slug=tool.slug,
         name=tool.name,
         vendor=tool.vendor,

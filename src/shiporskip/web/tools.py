@@ -1,0 +1,222 @@
+"""Tool pages and the tool list API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel
+
+from shiporskip.domain.categories import resolve_category
+from shiporskip.domain.text import name_key
+from shiporskip.domain.tools import Tool
+from shiporskip.errors import NotFoundError, UserError
+from shiporskip.panel.run import panel_summary
+from shiporskip.runtime import Runtime
+from shiporskip.web.common import compare_path, panel_summaries
+from shiporskip.web.schemas import (
+    CommunityOut,
+    FailureOut,
+    FlagOut,
+    PanelOut,
+    PredictionOut,
+    ReviewOut,
+    ToolDetail,
+    ToolSummary,
+    panel_out,
+    tool_detail,
+    tool_summary,
+)
+from shiporskip.web.site import Meta, Page, SiteDep, not_found, runtime_of
+
+router = APIRouter()
+
+
+class CompareLink(BaseModel):
+    slug: str
+    name: str
+    url: str
+    reason: str
+
+
+class Embed(BaseModel):
+    badge_url: str
+    embed_url: str
+    html: str
+    markdown: str
+    iframe: str
+
+
+class ToolPage(Page):
+    tool: ToolDetail
+    panel: PanelOut
+    community: CommunityOut
+    reviewed_at: datetime | None
+    reviews: list[ReviewOut]
+    failures: list[FailureOut]
+    flags: list[FlagOut]
+    similar: list[ToolSummary]
+    compare_with: list[CompareLink]
+    share_text: str
+    embed: Embed
+
+
+class ToolList(Page):
+    count: int
+    tools: list[ToolSummary]
+
+
+def _name_index(tools: list[Tool]) -> dict[str, Tool]:
+    index: dict[str, Tool] = {}
+    for tool in tools:
+        for key in tool.name_keys:
+            index.setdefault(key, tool)
+    return index
+
+
+def tool_page(runtime: Runtime, slug: str) -> ToolPage:
+    tool = runtime.catalog.get(slug)
+    critics = runtime.critics()
+    current, failed = runtime.reviews.current(slug)
+    summary = panel_summary(critics, current, failed)
+    reviews = []
+    for critic in critics:
+        record = current.get(critic.id)
+        if record is None or record.draft is None:
+            continue
+        d = record.draft
+        reviews.append(
+            ReviewOut(
+                critic=critic.id,
+                critic_name=critic.name,
+                role=critic.role,
+                motto=critic.motto,
+                verdict=d.verdict.value,
+                score=d.score,
+                one_liner=d.one_liner,
+                body=d.body,
+                competitors=list(d.competitors),
+                prediction=PredictionOut(**d.prediction.model_dump()) if d.prediction else None,
+                model=record.model,
+                provider=record.provider,
+                sample=record.is_sample,
+                notes=list(record.notes),
+            )
+        )
+    failures = [
+        FailureOut(critic=c.id, critic_name=c.name, error=failed[c.id].error or "failed")
+        for c in critics
+        if c.id in failed and c.id not in current
+    ]
+    all_tools = runtime.catalog.list()
+    _, summaries = panel_summaries(runtime, critics)
+    peers = [t for t in all_tools if t.category == tool.category and t.slug != slug]
+    peers.sort(
+        key=lambda t: (
+            -(summaries[t.slug].ship_pct or -1) if t.slug in summaries else 1,
+            t.name.lower(),
+        )
+    )
+    links: dict[str, CompareLink] = {}
+    index = _name_index(all_tools)
+    for review in reviews:
+        for competitor in review.competitors:
+            other = index.get(name_key(competitor))
+            if other and other.slug != slug and other.slug not in links:
+                links[other.slug] = CompareLink(
+                    slug=other.slug,
+                    name=other.name,
+                    url=compare_path(slug, other.slug),
+                    reason=f"named by the {review.role.split('·')[0].strip().lower()}",
+                )
+    for peer in peers:
+        if len(links) >= 8:
+            break
+        links.setdefault(
+            peer.slug,
+            CompareLink(
+                slug=peer.slug,
+                name=peer.name,
+                url=compare_path(slug, peer.slug),
+                reason=f"also in {tool.category_info.name}",
+            ),
+        )
+    detail = tool_detail(tool)
+    panel = panel_out(summary)
+    reviewed_at = max((r.created_at for r in current.values() if r.created_at), default=None)
+    base = runtime.settings.base_url.rstrip("/")
+    url = f"{base}/tools/{slug}"
+    verdict = f"{panel.verdict_label} {panel.tally}" if summary.reported else "not reviewed yet"
+    badge = f"{base}/badge/{slug}.svg"
+    embed_url = f"{base}/embed/{slug}"
+    alt = f"{tool.name}: {verdict} on shiporskip"
+    return ToolPage(
+        tool=detail,
+        panel=panel,
+        community=CommunityOut(),
+        reviewed_at=reviewed_at,
+        reviews=reviews,
+        failures=failures,
+        flags=[FlagOut(**f) for f in runtime.catalog.flags(slug)],
+        similar=[tool_summary(t, summaries.get(t.slug)) for t in peers[:6]],
+        compare_with=list(links.values())[:8],
+        share_text=f"{tool.name} — the shiporskip panel says {verdict}: {url}",
+        embed=Embed(
+            badge_url=badge,
+            embed_url=embed_url,
+            html=f'<a href="{url}?ref=badge"><img src="{badge}" alt="{_attr(alt)}"></a>',
+            markdown=f"[![{alt}]({badge})]({url}?ref=badge)",
+            iframe=(
+                f'<iframe src="{embed_url}" title="{_attr(alt)}" width="320" height="180" '
+                'style="border:0"></iframe>'
+            ),
+        ),
+    )
+
+
+def _attr(text: str) -> str:
+    return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+
+
+def tool_list(runtime: Runtime, category: str | None = None) -> ToolList:
+    if category:
+        try:
+            category = resolve_category(category).slug
+        except UserError as exc:
+            raise HTTPException(422, str(exc)) from None
+    tools = runtime.catalog.list(category=category)
+    _, summaries = panel_summaries(runtime, runtime.critics(), [t.slug for t in tools])
+    return ToolList(count=len(tools), tools=[tool_summary(t, summaries.get(t.slug)) for t in tools])
+
+
+@router.get("/tools/{slug}", response_class=HTMLResponse, include_in_schema=False)
+def tool(request: Request, slug: str, s: SiteDep) -> Response:
+    try:
+        page = tool_page(s.runtime, slug)
+    except NotFoundError as exc:
+        raise not_found(exc) from None
+    t = page.tool
+    verdict = f"{page.panel.verdict_label} {page.panel.tally}" if page.panel.reported else ""
+    meta = Meta(
+        title=f"{t.name} — Ship or Skip? {verdict}".strip() + " · shiporskip",
+        description=f"{t.tagline} Panel verdict: {verdict or 'not reviewed yet'}.",
+        path=f"/tools/{slug}",
+        og_type="article",
+    )
+    return s.render(request, "tool.html", page, meta)
+
+
+@router.get("/api/v1/tools", response_model=ToolList, tags=["tools"])
+def api_tools(request: Request, category: str | None = None) -> ToolList:
+    """Every tool in the catalog with its panel verdict, optionally in one category."""
+    return tool_list(runtime_of(request), category)
+
+
+@router.get("/api/v1/tools/{slug}", response_model=ToolPage, tags=["tools"])
+def api_tool(request: Request, slug: str) -> ToolPage:
+    """One tool page's data: the same context the HTML page renders."""
+    try:
+        return tool_page(runtime_of(request), slug)
+    except NotFoundError as exc:
+        raise not_found(exc) from None
