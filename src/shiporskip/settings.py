@@ -102,6 +102,43 @@ class Settings:
         "built-in table; used for the cost estimate stored with every review.",
         example='{"my-model": [0.5, 1.5]}',
     )
+    secret_key: str = _setting(
+        "",
+        "Key that signs links and cookies. Empty: a random key is made once and kept in "
+        "DATA_DIR/secret.key (set it explicitly when several servers share a database).",
+        secret=True,
+        example="a long random string",
+    )
+    job_engine: str = _setting(
+        "embedded",
+        "Job queue: embedded (a table in the main database, no extra server) or "
+        "procrastinate (PostgreSQL, for several workers on several machines).",
+        example="procrastinate",
+    )
+    daily_time: str = _setting(
+        "06:00", "UTC time of day the worker reviews the next tool (HH:MM).", example="09:30"
+    )
+    digest_day: str = _setting(
+        "monday", "Day the worker sends the weekly digest (UTC).", example="friday"
+    )
+    job_max_attempts: int = _setting(
+        5, "Attempts before a failing job is parked with its error.", example="3"
+    )
+    smtp_host: str = _setting(
+        "", "SMTP server for the newsletter; empty disables sending.", example="smtp.example.com"
+    )
+    smtp_port: int = _setting(587, "SMTP port.", example="465")
+    smtp_security: str = _setting(
+        "starttls", "SMTP transport security: starttls, tls or none.", example="tls"
+    )
+    smtp_user: str = _setting("", "SMTP user name.", example="verdicts@example.com")
+    smtp_password: str = _setting("", "SMTP password.", secret=True, example="…")
+    mail_from: str = _setting(
+        "shiporskip <verdicts@localhost>",
+        "From address of the newsletter.",
+        example="Weekly verdicts <verdicts@example.com>",
+    )
+    mail_rate: float = _setting(5.0, "Most newsletter messages sent per second.", example="1")
     critics_dir: str = _setting(
         "",
         "Directory of critic YAML files replacing the built-in panel (edit, add or retire).",
