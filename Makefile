@@ -4,6 +4,7 @@ UV_VERSION := 0.13.9
 TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 BIN := .venv/bin
+CHROMIUM := /usr/bin/chromium
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
@@ -18,9 +19,23 @@ setup: $(UV)  ## The locked runtime dependencies in .venv
 	$(UV) sync --frozen
 
 # The test suite also needs the `local` extra (llama-cpp-python, compiled once and cached
-# by uv: a few minutes the first time) for the real local-LLM tests.
-setup-dev: $(UV)
+# by uv: a few minutes the first time) for the real local-LLM tests, and Debian's
+# Chromium for the browser tests (Playwright drives it; it downloads no browser of its own).
+setup-dev: $(UV) $(CHROMIUM)
 	$(UV) sync --frozen --all-extras
+
+# Installed with apt-get where we may (root on Debian, as in CI); elsewhere the browser
+# tests skip themselves, except under CI=true where they must run.
+$(CHROMIUM):
+	@if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		echo "Installing Debian's chromium for the browser tests"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -q && apt-get install -y -q chromium; \
+	elif [ "$$CI" = true ]; then \
+		echo "The browser tests need Debian's chromium at $@; install it as root"; exit 1; \
+	else \
+		echo "No $@: the browser tests will be skipped (apt-get install chromium)"; \
+	fi
 
 run: setup  ## Set up and serve the site with the sample content at http://127.0.0.1:8000
 	$(BIN)/shiporskip serve

@@ -116,13 +116,24 @@ class Settings:
         example="procrastinate",
     )
     daily_time: str = _setting(
-        "06:00", "UTC time of day the worker reviews the next tool (HH:MM).", example="09:30"
+        "06:00",
+        "UTC time of day the worker reviews the next tool (HH:MM), or off.",
+        example="09:30",
     )
     digest_day: str = _setting(
         "monday", "Day the worker sends the weekly digest (UTC).", example="friday"
     )
     job_max_attempts: int = _setting(
         5, "Attempts before a failing job is parked with its error.", example="3"
+    )
+    job_retry_delay: float = _setting(
+        60.0, "Seconds before a failed job's first retry; doubles each attempt.", example="10"
+    )
+    job_lease: float = _setting(
+        60.0,
+        "Seconds a running job stays claimed without a heartbeat; after a worker dies its "
+        "job is claimed again once this runs out.",
+        example="30",
     )
     smtp_host: str = _setting(
         "", "SMTP server for the newsletter; empty disables sending.", example="smtp.example.com"
@@ -139,6 +150,22 @@ class Settings:
         example="Weekly verdicts <verdicts@example.com>",
     )
     mail_rate: float = _setting(5.0, "Most newsletter messages sent per second.", example="1")
+    vote_min_count: int = _setting(
+        5, "Community votes needed before a percentage is shown.", example="10"
+    )
+    vote_rate_voter: int = _setting(
+        20, "Votes one voter may cast per minute (more get HTTP 429).", example="10"
+    )
+    vote_rate_ip: int = _setting(
+        120, "Votes one IP address may cast per minute (more get HTTP 429).", example="60"
+    )
+    admin_token: str = _setting(
+        "",
+        "Password of the admin area (/admin) and moderation API. Empty: the admin area is "
+        "off. At least 16 characters.",
+        secret=True,
+        example="a long random string",
+    )
     critics_dir: str = _setting(
         "",
         "Directory of critic YAML files replacing the built-in panel (edit, add or retire).",

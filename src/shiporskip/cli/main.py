@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from shiporskip import __version__
-from shiporskip.cli import panel, tools
+from shiporskip.cli import admin, digest, jobs, panel, tools
 from shiporskip.cli.common import (
     cells,
     console,
@@ -38,6 +38,13 @@ categories_app = typer.Typer(help="The fixed category taxonomy.")
 app.add_typer(categories_app, name="categories")
 app.add_typer(panel.critics_app, name="critics")
 app.command("review")(panel.review)
+app.command("worker")(jobs.worker)
+app.command("daily")(jobs.daily)
+app.add_typer(jobs.jobs_app, name="jobs")
+app.add_typer(digest.app, name="digest")
+app.add_typer(digest.newsletter_app, name="newsletter")
+app.add_typer(admin.submissions_app, name="submissions")
+app.add_typer(admin.votes_app, name="votes")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -91,15 +98,22 @@ def serve(
     ctx: typer.Context,
     host: Annotated[str | None, typer.Option(help="Listen address (SHIPORSKIP_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Listen port (SHIPORSKIP_PORT).")] = None,
+    workers: Annotated[
+        int, typer.Option(help="Server processes; more than 1 needs no shared memory.")
+    ] = 1,
 ) -> None:
-    """Run the website, loading the sample catalog into an empty database.
+    """Run the website, loading the sample content into an empty database.
 
     Example: shiporskip serve --port 8000
     """
+    import os
+
     import uvicorn
 
     from shiporskip.web.app import create_app
 
+    if workers < 1:
+        raise UserError("--workers must be at least 1")
     with runtime(ctx, host=host, port=port) as rt:
         if rt.settings.load_sample:
             tools_added, reviews_added = load_samples_if_empty(rt)
@@ -110,12 +124,18 @@ def serve(
                 )
         url = f"http://{rt.settings.host}:{rt.settings.port}"
         console.print(f"shiporskip is serving at {url}  (Ctrl+C to stop)", markup=False)
-        uvicorn.run(
-            create_app(rt),
-            host=rt.settings.host,
-            port=rt.settings.port,
-            log_level=rt.settings.log_level,
-        )
+        options = {
+            "host": rt.settings.host,
+            "port": rt.settings.port,
+            "log_level": rt.settings.log_level,
+        }
+        if workers == 1:
+            uvicorn.run(create_app(rt), **options)  # type: ignore[arg-type]
+            return
+        # Worker processes rebuild settings from the environment: pass the CLI's overrides on.
+        os.environ["SHIPORSKIP_DATA_DIR"] = str(rt.settings.data_dir)
+        os.environ["SHIPORSKIP_DATABASE_URL"] = rt.settings.sqlalchemy_url
+    uvicorn.run("shiporskip.web.asgi:create", factory=True, workers=workers, **options)  # type: ignore[arg-type]
 
 
 @db_app.command("upgrade")

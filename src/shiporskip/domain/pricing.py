@@ -353,7 +353,7 @@ def parse_usage(text: str) -> dict[Unit, Decimal]:
             raise ValueError(
                 f"cannot read {part!r}; write a number then a unit, e.g. '50000 requests'"
             ) from None
-        if quantity < 0 or not quantity.is_finite():
+        if not quantity.is_finite() or quantity < 0:
             raise ValueError(f"usage {part!r} must be a positive number")
         usage[parse_unit(word)] = usage.get(parse_unit(word), Decimal(0)) + quantity
     return usage

@@ -85,3 +85,226 @@ reviews = sa.Table(
 )
 sa.Index("ix_reviews_tool_critic", reviews.c.tool_id, reviews.c.critic_id, reviews.c.id)
 sa.Index("ix_reviews_input_hash", reviews.c.input_hash)
+
+# Badge and widget traffic: one row per tool, kind and UTC day, incremented by an upsert so
+# concurrent loads never lose a count or collide on the primary key.
+embed_counts = sa.Table(
+    "embed_counts",
+    metadata,
+    sa.Column(
+        "tool_id",
+        sa.Integer,
+        sa.ForeignKey("tools.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("kind", sa.String(20), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("hits", sa.Integer, nullable=False),
+    sa.CheckConstraint("hits >= 0", name="hits_not_negative"),
+)
+
+# The embedded job queue: one table in the main database. A running job holds a lease that
+# its worker's heartbeat extends; a job whose lease ran out (its worker died) is claimed
+# again. `key` makes scheduling idempotent (one daily review per day, one digest per week).
+jobs = sa.Table(
+    "jobs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("task", sa.String(60), nullable=False),
+    sa.Column("args", sa.JSON, nullable=False),
+    sa.Column("key", sa.String(120), unique=True),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("max_attempts", sa.Integer, nullable=False),
+    sa.Column("run_after", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("locked_by", sa.String(80)),
+    sa.Column("locked_until", sa.DateTime(timezone=True)),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+)
+sa.Index("ix_jobs_status_run_after", jobs.c.status, jobs.c.run_after)
+
+# Comparisons published by the daily review (a new tool against its nearest competitors).
+comparisons = sa.Table(
+    "comparisons",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "a_tool_id", sa.Integer, sa.ForeignKey("tools.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "b_tool_id", sa.Integer, sa.ForeignKey("tools.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("a_tool_id", "b_tool_id", name="uq_comparisons_pair"),
+)
+
+# Why attempts of Procrastinate jobs failed (its own tables keep no error text).
+job_errors = sa.Table(
+    "job_errors",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("engine_job_id", sa.BigInteger, nullable=False, index=True),
+    sa.Column("task", sa.String(60), nullable=False),
+    sa.Column("error", sa.Text, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Newsletter subscribers. `email_key` (lower-cased) is the identity, so one person cannot
+# subscribe twice by changing case. Rows are kept after unsubscribing: the status says so.
+newsletter_subscribers = sa.Table(
+    "newsletter_subscribers",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("email_key", sa.String(254), nullable=False, unique=True),
+    sa.Column("status", sa.String(12), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("confirm_sent_at", sa.DateTime(timezone=True)),
+    sa.Column("confirmed_at", sa.DateTime(timezone=True)),
+    sa.Column("unsubscribed_at", sa.DateTime(timezone=True)),
+    sa.Column("bounce_reason", sa.Text),
+)
+
+# One digest issue per ISO week, frozen when first sent (data, archive HTML and text). The
+# sender columns are a lease: one `digest send` per issue at a time.
+newsletter_issues = sa.Table(
+    "newsletter_issues",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("week", sa.String(8), nullable=False, unique=True),
+    sa.Column("subject", sa.String(200), nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("html", sa.Text, nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("is_sample", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("completed_at", sa.DateTime(timezone=True)),
+    sa.Column("sender", sa.String(120)),
+    sa.Column("sender_seen_at", sa.DateTime(timezone=True)),
+)
+
+# Each (issue, subscriber) at most once: the row is marked "sending" and committed before
+# the SMTP conversation, so a crash leaves evidence instead of a silent re-send.
+newsletter_sends = sa.Table(
+    "newsletter_sends",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "issue_id",
+        sa.Integer,
+        sa.ForeignKey("newsletter_issues.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column(
+        "subscriber_id",
+        sa.Integer,
+        sa.ForeignKey("newsletter_subscribers.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("state", sa.String(10), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", sa.DateTime(timezone=True)),
+    sa.Column("error", sa.Text),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("issue_id", "subscriber_id", name="uq_newsletter_sends_issue_subscriber"),
+)
+sa.Index("ix_newsletter_sends_issue_state", newsletter_sends.c.issue_id, newsletter_sends.c.state)
+
+# Community voting. A voter is an anonymous signed-cookie identity, optionally verified by
+# an email magic link. One vote per voter per tool (unique), changeable; every attempt is
+# in the audit log, accepted or not.
+voters = sa.Table(
+    "voters",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("email", sa.String(254), unique=True),
+    sa.Column("verified_at", sa.DateTime(timezone=True)),
+    sa.Column("blocked_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+votes = sa.Table(
+    "votes",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("tool_id", sa.Integer, sa.ForeignKey("tools.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("voter_id", sa.String(40), sa.ForeignKey("voters.id"), nullable=False),
+    sa.Column("value", sa.String(4), nullable=False),
+    sa.Column("ip", sa.String(45), nullable=False),
+    sa.Column("voided_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("tool_id", "voter_id", name="uq_votes_tool_voter"),
+)
+
+vote_events = sa.Table(
+    "vote_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("tool_id", sa.Integer),
+    sa.Column("voter_id", sa.String(40), nullable=False),
+    sa.Column("ip", sa.String(45), nullable=False),
+    sa.Column("action", sa.String(10), nullable=False),
+    sa.Column("accepted", sa.Boolean, nullable=False),
+    sa.Column("reason", sa.String(200)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+sa.Index("ix_vote_events_voter_time", vote_events.c.voter_id, vote_events.c.created_at)
+sa.Index("ix_vote_events_ip_time", vote_events.c.ip, vote_events.c.created_at)
+
+# Single-use sign-in links: a token is accepted once, before it expires.
+magic_links = sa.Table(
+    "magic_links",
+    metadata,
+    sa.Column("jti", sa.String(40), primary_key=True),
+    sa.Column("email", sa.String(254), nullable=False),
+    sa.Column("voter_id", sa.String(40), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("used_at", sa.DateTime(timezone=True)),
+)
+
+# Tools proposed by the public, waiting for a moderator. `data` is the tool entry in the
+# import format, validated before it is stored; the identity columns let a second proposal
+# of the same product be refused while the first is pending (the partial unique indexes
+# make that hold under a race too).
+submissions = sa.Table(
+    "submissions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("name", sa.String(80), nullable=False),
+    sa.Column("slug", sa.String(64), nullable=False),
+    sa.Column("homepage_key", sa.String(500), nullable=False),
+    sa.Column("name_keys", sa.JSON, nullable=False),
+    sa.Column("flags", sa.JSON, nullable=False),
+    sa.Column("email", sa.String(254)),
+    sa.Column("ip", sa.String(45), nullable=False),
+    sa.Column("voter_id", sa.String(40)),
+    sa.Column("reason", sa.Text),
+    sa.Column("tool_slug", sa.String(64)),
+    sa.Column("job_id", sa.BigInteger),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("decided_at", sa.DateTime(timezone=True)),
+)
+sa.Index("ix_submissions_status_id", submissions.c.status, submissions.c.id)
+sa.Index("ix_submissions_ip_time", submissions.c.ip, submissions.c.created_at)
+sa.Index(
+    "uq_submissions_pending_homepage",
+    submissions.c.homepage_key,
+    unique=True,
+    sqlite_where=sa.text("status = 'pending'"),
+    postgresql_where=sa.text("status = 'pending'"),
+)
+sa.Index(
+    "uq_submissions_pending_slug",
+    submissions.c.slug,
+    unique=True,
+    sqlite_where=sa.text("status = 'pending'"),
+    postgresql_where=sa.text("status = 'pending'"),
+)

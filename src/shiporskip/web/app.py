@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shiporskip import __version__
 from shiporskip.runtime import Runtime
 from shiporskip.web import (
+    admin,
     categories,
     compare,
     critics,
@@ -17,12 +20,31 @@ from shiporskip.web import (
     feeds,
     home,
     methodology,
+    newsletter,
     search,
+    signin,
+    submit,
     tools,
+    votes,
 )
 from shiporskip.web.site import HERE, Meta, Site
 
-ROUTERS = (home, tools, compare, critics, categories, search, methodology, embeds, feeds)
+ROUTERS = (
+    home,
+    tools,
+    compare,
+    critics,
+    categories,
+    search,
+    methodology,
+    embeds,
+    feeds,
+    votes,
+    newsletter,
+    signin,
+    submit,
+    admin,
+)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -51,7 +73,9 @@ def create_app(runtime: Runtime) -> FastAPI:
         suggestions: list[str] = []
         if exc.status_code == 404:
             last = request.url.path.rstrip("/").rsplit("/", 1)[-1]
-            suggestions = runtime.catalog.suggestions(last.split("-vs-")[0] or last)
+            for part in last.split("-vs-"):
+                if part and runtime.catalog.find(part) is None:
+                    suggestions += runtime.catalog.suggestions(part)
         page = {"status": exc.status_code, "detail": exc.detail, "suggestions": suggestions}
         meta = Meta(
             title=f"{'Not found' if exc.status_code == 404 else 'Error'} · shiporskip",
@@ -64,10 +88,24 @@ def create_app(runtime: Runtime) -> FastAPI:
             request, "error.html", page, meta, status=exc.status_code, headers=headers
         )
 
+    @app.middleware("http")
+    async def voter_cookie(request: Request, call_next: Any) -> Response:
+        # A page that showed vote buttons minted a visitor id: give it to the browser.
+        response: Response = await call_next(request)
+        voter = getattr(request.state, "voter_id", None)
+        if voter and votes.voter_from_cookie(runtime, request) != voter:
+            votes.set_voter_cookie(runtime, response, voter)
+        return response
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return RedirectResponse("/static/favicon.svg", status_code=301)
+
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok", "version": __version__}
 
     for module in ROUTERS:
         app.include_router(module.router)
+    newsletter.install(app)
     return app

@@ -1,7 +1,219 @@
-"""categories pages (being built)."""
+"""Category pages: every category with its counts, and each category's tools ranked."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import math
+from collections.abc import Sequence
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
+
+from shiporskip.domain.categories import CATEGORIES, Category, resolve_category
+from shiporskip.domain.reviews import PanelSummary, PanelVerdict
+from shiporskip.domain.tools import Tool
+from shiporskip.errors import UserError
+from shiporskip.runtime import Runtime
+from shiporskip.storage.queries import tool_heads
+from shiporskip.web.common import compare_path, panel_summaries
+from shiporskip.web.critics import page_number
+from shiporskip.web.schemas import CategoryOut, ToolSummary, category_out, tool_summary
+from shiporskip.web.site import Meta, Page, SiteDep, runtime_of
 
 router = APIRouter()
+
+ALTERNATIVES_SHOWN = 5
+PAGE_SIZE = 60
+
+
+class CategoryRow(CategoryOut):
+    tools: int
+    reviewed: int
+    shipped: int
+    text: str
+    url: str
+
+
+class CategoriesPage(Page):
+    count: int
+    tools: int
+    categories: list[CategoryRow]
+
+
+class AlternativeLink(BaseModel):
+    slug: str
+    name: str
+    url: str
+    compare_url: str
+    verdict: str
+
+
+class Alternatives(BaseModel):
+    slug: str
+    name: str
+    anchor: str
+    alternatives: list[AlternativeLink]
+    more: int
+
+
+class CategoryPage(Page):
+    category: CategoryOut
+    count: int
+    reviewed: int
+    shipped: int
+    page: int
+    pages: int
+    first_rank: int
+    prev_url: str | None
+    next_url: str | None
+    tools: list[ToolSummary]
+    alternatives: list[Alternatives]
+    other_categories: list[CategoryOut]
+
+
+def _counts_text(tools: int, shipped: int) -> str:
+    return f"{tools} {'tool' if tools == 1 else 'tools'}, {shipped} shipped"
+
+
+def categories_page(runtime: Runtime) -> CategoriesPage:
+    """Every category with how many tools it holds and how many the panel shipped."""
+    heads = tool_heads(runtime.engine)
+    _, summaries = panel_summaries(runtime, runtime.critics())
+    rows = []
+    for category in CATEGORIES:
+        mine = [h.slug for h in heads if h.category == category.slug]
+        reviewed = [summaries[s] for s in mine if s in summaries and summaries[s].reported]
+        shipped = sum(s.verdict is PanelVerdict.ship for s in reviewed)
+        rows.append(
+            CategoryRow(
+                **category_out(category.slug).model_dump(),
+                tools=len(mine),
+                reviewed=len(reviewed),
+                shipped=shipped,
+                text=_counts_text(len(mine), shipped),
+                url=f"/categories/{category.slug}",
+            )
+        )
+    return CategoriesPage(count=len(rows), tools=len(heads), categories=rows)
+
+
+def rank_key(tool: Tool, summary: PanelSummary | None) -> tuple[int, float, float, str]:
+    """Panel ship % (high first), then mean score, then name; unreviewed tools last."""
+    if summary is None or not summary.reported:
+        return (1, 0.0, 0.0, tool.name.casefold())
+    return (0, -(summary.ship_pct or 0.0), -(summary.mean_score or 0.0), tool.name.casefold())
+
+
+def _link(tool: ToolSummary, other: ToolSummary) -> AlternativeLink:
+    panel = other.panel
+    return AlternativeLink(
+        slug=other.slug,
+        name=other.name,
+        url=other.url,
+        compare_url=compare_path(tool.slug, other.slug),
+        verdict=f"{panel.verdict_label} {panel.tally}"
+        if panel and panel.reported
+        else "Not reviewed",
+    )
+
+
+def _alternatives(
+    shown: Sequence[ToolSummary], best: Sequence[ToolSummary], total: int
+) -> list[Alternatives]:
+    """For each shown tool, the best-ranked others (`best` holds one spare for itself)."""
+    out = []
+    for tool in shown:
+        others = [t for t in best if t.slug != tool.slug][:ALTERNATIVES_SHOWN]
+        out.append(
+            Alternatives(
+                slug=tool.slug,
+                name=tool.name,
+                anchor=f"alternatives-to-{tool.slug}",
+                alternatives=[_link(tool, o) for o in others],
+                more=max(0, total - 1 - len(others)),
+            )
+        )
+    return out
+
+
+def _page_url(slug: str, page: int) -> str:
+    return f"/categories/{slug}" + (f"?page={page}" if page > 1 else "")
+
+
+def category_page(runtime: Runtime, category: Category, page: int = 1) -> CategoryPage:
+    """One category's tools ranked by the panel (a page at a time), with alternatives."""
+    tools = runtime.catalog.list(category=category.slug)
+    _, summaries = panel_summaries(runtime, runtime.critics(), [t.slug for t in tools])
+    tools.sort(key=lambda t: rank_key(t, summaries.get(t.slug)))
+    reviewed = [summaries[t.slug] for t in tools if t.slug in summaries]
+    reviewed = [s for s in reviewed if s.reported]
+    pages = max(1, math.ceil(len(tools) / PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    first = (page - 1) * PAGE_SIZE
+    window = tools[first : first + PAGE_SIZE]
+    best = tools[: ALTERNATIVES_SHOWN + 1]
+    cards = {t.slug: tool_summary(t, summaries.get(t.slug)) for t in (*best, *window)}
+    shown = [cards[t.slug] for t in window]
+    return CategoryPage(
+        category=category_out(category.slug),
+        count=len(tools),
+        reviewed=len(reviewed),
+        shipped=sum(s.verdict is PanelVerdict.ship for s in reviewed),
+        page=page,
+        pages=pages,
+        first_rank=first + 1,
+        prev_url=_page_url(category.slug, page - 1) if page > 1 else None,
+        next_url=_page_url(category.slug, page + 1) if page < pages else None,
+        tools=shown,
+        alternatives=_alternatives(shown, [cards[t.slug] for t in best], len(tools)),
+        other_categories=[category_out(c.slug) for c in CATEGORIES if c.slug != category.slug],
+    )
+
+
+def _resolve(label: str) -> Category:
+    try:
+        return resolve_category(label)
+    except UserError as exc:
+        raise HTTPException(404, str(exc)) from None
+
+
+@router.get("/categories", response_class=HTMLResponse, include_in_schema=False)
+def categories(request: Request, s: SiteDep) -> Response:
+    page = categories_page(s.runtime)
+    meta = Meta(
+        title="AI tool categories · shiporskip",
+        description=(
+            f"{page.tools} AI tools in {page.count} categories, each with the number the "
+            "critic panel shipped."
+        ),
+        path="/categories",
+    )
+    return s.render(request, "categories.html", page, meta)
+
+
+@router.get("/categories/{slug}", response_class=HTMLResponse, include_in_schema=False)
+def category(request: Request, slug: str, s: SiteDep, page: str = "1") -> Response:
+    found = _resolve(slug)
+    if found.slug != slug:
+        # Aliases ("llm", "Coding Assistants") work, but each category has one address.
+        return RedirectResponse(f"/categories/{found.slug}", status_code=301)
+    context = category_page(s.runtime, found, page_number(page))
+    c = context.category
+    meta = Meta(
+        title=f"Best {c.name}: {context.count} tools ranked by the panel · shiporskip",
+        description=f"{c.description} {_counts_text(context.count, context.shipped)} by the panel.",
+        path=_page_url(c.slug, context.page),
+    )
+    return s.render(request, "category.html", context, meta)
+
+
+@router.get("/api/v1/categories", response_model=CategoriesPage, tags=["categories"])
+def api_categories(request: Request) -> CategoriesPage:
+    """Every category with its tool count and how many tools the panel shipped."""
+    return categories_page(runtime_of(request))
+
+
+@router.get("/api/v1/categories/{slug}", response_model=CategoryPage, tags=["categories"])
+def api_category(request: Request, slug: str, page: str = "1") -> CategoryPage:
+    """One category's tools ranked by panel ship %, then mean score, then name (paged)."""
+    return category_page(runtime_of(request), _resolve(slug), page_number(page))

@@ -1,7 +1,266 @@
-"""feeds pages (being built)."""
+"""Machine-readable site files: the Atom feed of verdicts, the sitemap and robots.txt.
+
+XML is built with ElementTree, never by pasting strings, so maker text (names, taglines)
+and critics' one-liners are always escaped.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import PlainTextResponse, Response
+
+from shiporskip import __version__
+from shiporskip.domain.reviews import VERDICT_LABELS, PanelSummary
+from shiporskip.domain.tools import Tool
+from shiporskip.panel.critics import Critic
+from shiporskip.runtime import Runtime
+from shiporskip.storage.reviews import ToolPanel
+from shiporskip.web.common import compare_path, panel_summaries
+from shiporskip.web.site import SITE_NAME, runtime_of
 
 router = APIRouter()
+
+ATOM_NS = "http://www.w3.org/2005/Atom"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+FEED_SIZE = 50
+COMPARES_PER_TOOL = 10
+CACHE = "public, max-age=600"
+SAMPLE_NOTE = (
+    "Sample review: bundled example content written by the shiporskip team, "
+    "not a live model's verdict."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Reported:
+    """A tool whose panel has reported: one feed entry, one set of sitemap dates."""
+
+    tool: Tool
+    panel: ToolPanel
+    summary: PanelSummary
+
+    @property
+    def reviewed_at(self) -> datetime:
+        return _utc(self.panel.reviewed_at or datetime.now(UTC))
+
+    @property
+    def label(self) -> str:
+        assert self.summary.verdict is not None
+        return f"{VERDICT_LABELS[self.summary.verdict]} {self.summary.tally}"
+
+    @property
+    def sample(self) -> bool:
+        return self.tool.sample or self.panel.sample
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def verdicts(runtime: Runtime, critics: list[Critic]) -> list[Reported]:
+    """Every tool whose current panel has reported, newest verdict first."""
+    found, summaries = panel_summaries(runtime, critics)
+    out = [
+        Reported(tool, found[tool.slug], summaries[tool.slug])
+        for tool in runtime.catalog.list()
+        if tool.slug in summaries and summaries[tool.slug].reported
+    ]
+    out.sort(key=lambda v: (v.reviewed_at, v.tool.slug), reverse=True)
+    return out
+
+
+# -- the Atom feed -------------------------------------------------------------------------
+
+
+def _add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
+    element = ET.SubElement(parent, tag, attrs)
+    element.text = text
+    return element
+
+
+def _summary(verdict: Reported) -> str:
+    s = verdict.summary
+    score = "" if s.score10 is None else f", score {s.score10:.1f}/10"
+    text = f"{verdict.tool.tagline} Panel verdict: {verdict.label} ({s.status}{score})."
+    return f"{SAMPLE_NOTE} {text}" if verdict.sample else text
+
+
+def _content(entry: ET.Element, runtime: Runtime, critics: list[Critic], verdict: Reported) -> None:
+    content = _add(entry, "content", type="xhtml")
+    div = _add(content, "div", xmlns=XHTML_NS)
+    if verdict.sample:
+        _add(div, "p", SAMPLE_NOTE)
+    _add(div, "p", verdict.tool.tagline)
+    current, _failed = runtime.reviews.current(verdict.tool.slug)
+    items = _add(div, "ul")
+    for critic in critics:
+        record = current.get(critic.id)
+        if record is None or record.draft is None:
+            continue
+        item = _add(items, "li")
+        label = f"{critic.name} ({critic.label}): {record.draft.verdict.value.capitalize()}"
+        _add(item, "strong", f"{label}, {record.draft.score}/100.")
+        _add(item, "span", " " + record.draft.one_liner)
+    url = runtime.settings.base_url.rstrip("/") + f"/tools/{verdict.tool.slug}"
+    _add(_add(div, "p"), "a", "Read the full reviews", href=url)
+
+
+def feed_entry(
+    feed: ET.Element, runtime: Runtime, critics: list[Critic], verdict: Reported
+) -> None:
+    """One verdict as an Atom entry; a re-review gets a new id, so readers see it as new."""
+    base = runtime.settings.base_url.rstrip("/")
+    url = f"{base}/tools/{verdict.tool.slug}"
+    latest = max(v.review_id for v in verdict.panel.votes.values())
+    entry = _add(feed, "entry")
+    _add(entry, "id", f"{url}#verdict-{latest}")
+    _add(entry, "title", f"{verdict.tool.name}: {verdict.label}")
+    _add(entry, "updated", _stamp(verdict.reviewed_at))
+    _add(entry, "link", rel="alternate", type="text/html", href=url)
+    author = _add(entry, "author")
+    _add(author, "name", f"The {SITE_NAME} panel")
+    _add(author, "uri", f"{base}/critics")
+    category = verdict.tool.category_info
+    _add(entry, "category", term=category.slug, label=category.name)
+    if verdict.sample:
+        _add(entry, "category", term="sample", label="Sample review")
+    _add(entry, "summary", _summary(verdict), type="text")
+    _content(entry, runtime, critics, verdict)
+
+
+def atom_feed(runtime: Runtime, limit: int = FEED_SIZE) -> bytes:
+    """The newest `limit` verdicts as an Atom (RFC 4287) document."""
+    base = runtime.settings.base_url.rstrip("/")
+    critics = runtime.critics()
+    latest = verdicts(runtime, critics)[:limit]
+    feed = ET.Element("feed", {"xmlns": ATOM_NS})
+    _add(feed, "id", f"{base}/feed.xml")
+    _add(feed, "title", f"{SITE_NAME}: new verdicts")
+    _add(feed, "subtitle", "AI tools reviewed by a panel of AI critics: Ship or Skip.")
+    newest = latest[0].reviewed_at if latest else datetime.now(UTC)
+    _add(feed, "updated", _stamp(newest))
+    _add(feed, "link", rel="self", type="application/atom+xml", href=f"{base}/feed.xml")
+    _add(feed, "link", rel="alternate", type="text/html", href=f"{base}/")
+    author = _add(feed, "author")
+    _add(author, "name", f"The {SITE_NAME} panel")
+    _add(feed, "generator", SITE_NAME, version=__version__)
+    for verdict in latest:
+        feed_entry(feed, runtime, critics, verdict)
+    return bytes(ET.tostring(feed, encoding="utf-8", xml_declaration=True))
+
+
+# -- the sitemap ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapUrl:
+    path: str
+    lastmod: date | None = None
+
+
+def _newest(moments: Iterable[datetime | None]) -> date | None:
+    known = [_utc(m) for m in moments if m is not None]
+    return max(known).date() if known else None
+
+
+def compare_pairs(found: list[Reported], per_tool: int = COMPARES_PER_TOOL) -> list[SitemapUrl]:
+    """Canonical compare pages: each reviewed tool with its best-rated reviewed peers."""
+    pairs: dict[str, SitemapUrl] = {}
+    for verdict in found:
+        peers = [v for v in found if v.tool.category == verdict.tool.category and v is not verdict]
+        peers.sort(key=lambda v: (-(v.summary.ship_pct or 0), v.tool.name.lower()))
+        for peer in peers[:per_tool]:
+            path = compare_path(verdict.tool.slug, peer.tool.slug)
+            pairs[path] = SitemapUrl(path, _newest([verdict.reviewed_at, peer.reviewed_at]))
+    return [pairs[p] for p in sorted(pairs)]
+
+
+def sitemap_urls(runtime: Runtime) -> list[SitemapUrl]:
+    """Every canonical page worth indexing, with the date it last changed where known."""
+    critics = runtime.critics()
+    found = verdicts(runtime, critics)
+    by_slug = {v.tool.slug: v for v in found}
+    tools = runtime.catalog.list()
+    urls = [SitemapUrl("/", _newest(v.reviewed_at for v in found))]
+    urls += [
+        SitemapUrl(f"/tools/{t.slug}", by_slug[t.slug].reviewed_at.date())
+        if t.slug in by_slug
+        else SitemapUrl(f"/tools/{t.slug}")
+        for t in tools
+    ]
+    urls += compare_pairs(found)
+    urls.append(SitemapUrl("/critics", urls[0].lastmod))
+    for critic in critics:
+        moments = (v.panel.votes[critic.id].created_at for v in found if critic.id in v.panel.votes)
+        urls.append(SitemapUrl(f"/critics/{critic.id}", _newest(moments)))
+    urls.append(SitemapUrl("/categories", urls[0].lastmod))
+    for slug in sorted({t.category for t in tools}):
+        moments = (v.reviewed_at for v in found if v.tool.category == slug)
+        urls.append(SitemapUrl(f"/categories/{slug}", _newest(moments)))
+    urls.append(SitemapUrl("/methodology"))
+    return urls
+
+
+def sitemap_xml(runtime: Runtime) -> bytes:
+    """The sitemap (sitemaps.org 0.9) with absolute URLs from the base_url setting."""
+    base = runtime.settings.base_url.rstrip("/")
+    root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
+    for item in sitemap_urls(runtime):
+        url = _add(root, "url")
+        _add(url, "loc", base + item.path)
+        if item.lastmod is not None:
+            _add(url, "lastmod", item.lastmod.isoformat())
+    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+
+
+def robots_txt(runtime: Runtime) -> str:
+    """Crawl everything but the counters, the widget, search results and the raw API."""
+    base = runtime.settings.base_url.rstrip("/")
+    lines = [
+        "User-agent: *",
+        "Disallow: /go/",
+        "Disallow: /embed/",
+        "Disallow: /search",
+        "Disallow: /api/",
+        "",
+        f"Sitemap: {base}/sitemap.xml",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+# -- routes --------------------------------------------------------------------------------
+
+
+@router.get("/feed.xml", include_in_schema=False)
+def feed(request: Request) -> Response:
+    """The Atom feed of the newest verdicts."""
+    body = atom_feed(runtime_of(request))
+    return Response(
+        body, media_type="application/atom+xml; charset=utf-8", headers={"Cache-Control": CACHE}
+    )
+
+
+@router.get("/sitemap.xml", include_in_schema=False)
+def sitemap(request: Request) -> Response:
+    """The sitemap for search engines."""
+    body = sitemap_xml(runtime_of(request))
+    return Response(
+        body, media_type="application/xml; charset=utf-8", headers={"Cache-Control": CACHE}
+    )
+
+
+@router.get("/robots.txt", response_class=PlainTextResponse, include_in_schema=False)
+def robots(request: Request) -> PlainTextResponse:
+    """robots.txt, pointing crawlers at the sitemap."""
+    return PlainTextResponse(robots_txt(runtime_of(request)), headers={"Cache-Control": CACHE})

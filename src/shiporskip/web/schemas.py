@@ -11,6 +11,7 @@ from shiporskip.domain.pricing import ENTRY_LABELS
 from shiporskip.domain.reviews import VERDICT_LABELS, PanelSummary
 from shiporskip.domain.stats import wilson_interval
 from shiporskip.domain.tools import Tool
+from shiporskip.domain.votes import Community
 
 
 class CategoryOut(BaseModel):
@@ -66,9 +67,30 @@ class CommunityOut(BaseModel):
     """The community vote. Until votes exist (and below the minimum) it shows '—'."""
 
     votes: int = 0
+    ships: int = 0
+    skips: int = 0
+    verified: int = 0
+    minimum: int = 0
     ship_pct: float | None = None
+    ship_pct_interval: tuple[float, float] | None = None
     shown: str = "—"
     note: str = "No community votes yet"
+    disagreement: str | None = None
+
+
+def community_out(community: Community, panel: PanelSummary | None = None) -> CommunityOut:
+    return CommunityOut(
+        votes=community.total,
+        ships=community.ships,
+        skips=community.skips,
+        verified=community.verified,
+        minimum=community.minimum,
+        ship_pct=community.ship_pct,
+        ship_pct_interval=community.interval,
+        shown=community.text,
+        note=community.note,
+        disagreement=community.disagreement(panel) if panel is not None else None,
+    )
 
 
 class PredictionOut(BaseModel):

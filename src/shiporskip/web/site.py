@@ -49,8 +49,10 @@ class Site:
         *,
         status: int = 200,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> Response:
-        context = {"page": page, "meta": meta}
+        """Render a page; `extra` holds per-visitor parts (vote buttons) kept out of the JSON."""
+        context = {"page": page, "meta": meta, **(extra or {})}
         return self.templates.TemplateResponse(
             request, template, context, status_code=status, headers=headers
         )

@@ -11,10 +11,13 @@ from pydantic import BaseModel
 from shiporskip.domain.categories import resolve_category
 from shiporskip.domain.text import name_key
 from shiporskip.domain.tools import Tool
+from shiporskip.domain.votes import Community
 from shiporskip.errors import NotFoundError, UserError
 from shiporskip.panel.run import panel_summary
 from shiporskip.runtime import Runtime
+from shiporskip.storage.votes import VoteStore
 from shiporskip.web.common import compare_path, panel_summaries
+from shiporskip.web.compare import ToolPricingRead, UsageParam, tool_pricing_read
 from shiporskip.web.schemas import (
     CommunityOut,
     FailureOut,
@@ -24,11 +27,13 @@ from shiporskip.web.schemas import (
     ReviewOut,
     ToolDetail,
     ToolSummary,
+    community_out,
     panel_out,
     tool_detail,
     tool_summary,
 )
 from shiporskip.web.site import Meta, Page, SiteDep, not_found, runtime_of
+from shiporskip.web.votes import vote_box
 
 router = APIRouter()
 
@@ -60,6 +65,7 @@ class ToolPage(Page):
     compare_with: list[CompareLink]
     share_text: str
     embed: Embed
+    pricing_read: ToolPricingRead
 
 
 class ToolList(Page):
@@ -75,7 +81,7 @@ def _name_index(tools: list[Tool]) -> dict[str, Tool]:
     return index
 
 
-def tool_page(runtime: Runtime, slug: str) -> ToolPage:
+def tool_page(runtime: Runtime, slug: str, usage: str | None = None) -> ToolPage:
     tool = runtime.catalog.get(slug)
     critics = runtime.critics()
     current, failed = runtime.reviews.current(slug)
@@ -150,11 +156,14 @@ def tool_page(runtime: Runtime, slug: str) -> ToolPage:
     verdict = f"{panel.verdict_label} {panel.tally}" if summary.reported else "not reviewed yet"
     badge = f"{base}/badge/{slug}.svg"
     embed_url = f"{base}/embed/{slug}"
+    go = f"{base}/go/{slug}"
     alt = f"{tool.name}: {verdict} on shiporskip"
     return ToolPage(
         tool=detail,
         panel=panel,
-        community=CommunityOut(),
+        community=community_out(
+            VoteStore(runtime.engine).community(slug, runtime.settings.vote_min_count), summary
+        ),
         reviewed_at=reviewed_at,
         reviews=reviews,
         failures=failures,
@@ -165,13 +174,14 @@ def tool_page(runtime: Runtime, slug: str) -> ToolPage:
         embed=Embed(
             badge_url=badge,
             embed_url=embed_url,
-            html=f'<a href="{url}?ref=badge"><img src="{badge}" alt="{_attr(alt)}"></a>',
-            markdown=f"[![{alt}]({badge})]({url}?ref=badge)",
+            html=f'<a href="{go}?ref=badge"><img src="{badge}" alt="{_attr(alt)}"></a>',
+            markdown=f"[![{alt}]({badge})]({go}?ref=badge)",
             iframe=(
                 f'<iframe src="{embed_url}" title="{_attr(alt)}" width="320" height="180" '
                 'style="border:0"></iframe>'
             ),
         ),
+        pricing_read=tool_pricing_read(tool, usage),
     )
 
 
@@ -191,9 +201,9 @@ def tool_list(runtime: Runtime, category: str | None = None) -> ToolList:
 
 
 @router.get("/tools/{slug}", response_class=HTMLResponse, include_in_schema=False)
-def tool(request: Request, slug: str, s: SiteDep) -> Response:
+def tool(request: Request, slug: str, s: SiteDep, usage: UsageParam = None) -> Response:
     try:
-        page = tool_page(s.runtime, slug)
+        page = tool_page(s.runtime, slug, usage)
     except NotFoundError as exc:
         raise not_found(exc) from None
     t = page.tool
@@ -204,7 +214,9 @@ def tool(request: Request, slug: str, s: SiteDep) -> Response:
         path=f"/tools/{slug}",
         og_type="article",
     )
-    return s.render(request, "tool.html", page, meta)
+    c = page.community
+    box = vote_box(request, slug, Community(c.ships, c.skips, c.verified, c.minimum))
+    return s.render(request, "tool.html", page, meta, extra={"vote": box})
 
 
 @router.get("/api/v1/tools", response_model=ToolList, tags=["tools"])
@@ -214,9 +226,12 @@ def api_tools(request: Request, category: str | None = None) -> ToolList:
 
 
 @router.get("/api/v1/tools/{slug}", response_model=ToolPage, tags=["tools"])
-def api_tool(request: Request, slug: str) -> ToolPage:
+def api_tool(request: Request, slug: str, usage: UsageParam = None) -> ToolPage:
     """One tool page's data: the same context the HTML page renders."""
     try:
-        return tool_page(runtime_of(request), slug)
+        page = tool_page(runtime_of(request), slug, usage)
     except NotFoundError as exc:
         raise not_found(exc) from None
+    if page.pricing_read.form.error:
+        raise HTTPException(422, page.pricing_read.form.error)
+    return page

@@ -1,0 +1,1 @@
+"""Background work: one job API, two engines (embedded table or Procrastinate on PostgreSQL)."""

@@ -1,0 +1,248 @@
+"""Community voting on the web: voter identity, CSRF, the vote endpoints and the vote box.
+
+Voters are anonymous until they sign in: a random id in a signed, HttpOnly, SameSite=Lax
+cookie. Every form carries a CSRF token bound to that id (an HMAC), so a vote needs both
+the cookie and a token issued to the same voter.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from shiporskip.domain.votes import Community, VoteValue, parse_vote
+from shiporskip.errors import NotFoundError
+from shiporskip.runtime import Runtime
+from shiporskip.security import Signer, TokenError, secret_key
+from shiporskip.storage.votes import Limits, RateLimited, VoteRefused, VoteStore
+from shiporskip.web.site import runtime_of
+
+router = APIRouter()
+
+VOTER_COOKIE = "sos_voter"
+MAX_VOTE_BODY = 2048
+COOKIE_AGE = 400 * 24 * 3600
+
+
+def signer(runtime: Runtime) -> Signer:
+    return Signer(secret_key(runtime.settings))
+
+
+def new_voter_id() -> str:
+    return "v_" + secrets.token_urlsafe(18)
+
+
+def voter_from_cookie(runtime: Runtime, request: Request) -> str | None:
+    raw = request.cookies.get(VOTER_COOKIE)
+    if not raw:
+        return None
+    try:
+        value = signer(runtime).unsign("voter", raw)
+    except TokenError:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def csrf_token(runtime: Runtime, voter_id: str) -> str:
+    return signer(runtime).sign("csrf", voter_id)
+
+
+def check_csrf(runtime: Runtime, voter_id: str, token: str | None) -> None:
+    if not token:
+        raise HTTPException(403, "the form is missing its security token; reload the page")
+    try:
+        bound = signer(runtime).unsign("csrf", token)
+    except TokenError:
+        raise HTTPException(
+            403, "the form's security token is not valid; reload the page"
+        ) from None
+    if bound != voter_id:
+        raise HTTPException(403, "the form's security token belongs to another visitor")
+
+
+def set_voter_cookie(runtime: Runtime, response: Response, voter_id: str) -> None:
+    response.set_cookie(
+        VOTER_COOKIE,
+        signer(runtime).sign("voter", voter_id),
+        max_age=COOKIE_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=runtime.settings.base_url.startswith("https://"),
+    )
+
+
+def request_voter(request: Request) -> str:
+    """The voter of this request: from the cookie, or new (the middleware sets the cookie)."""
+    voter = getattr(request.state, "voter_id", None)
+    if voter is None:
+        voter = voter_from_cookie(runtime_of(request), request) or new_voter_id()
+        request.state.voter_id = voter
+    return str(voter)
+
+
+def limits(runtime: Runtime) -> Limits:
+    s = runtime.settings
+    return Limits(per_voter=s.vote_rate_voter, per_ip=s.vote_rate_ip, minimum=s.vote_min_count)
+
+
+class VoteBox(BaseModel):
+    """What a page needs to show the community vote and the buttons."""
+
+    slug: str
+    community_text: str
+    community_note: str
+    ship_pct: float | None
+    votes: int
+    verified: int
+    my_vote: str | None
+    csrf: str
+
+
+def vote_box(request: Request, slug: str, community: Community | None = None) -> VoteBox:
+    runtime = runtime_of(request)
+    voter = request_voter(request)
+    store = VoteStore(runtime.engine)
+    found = community or store.community(slug, runtime.settings.vote_min_count)
+    mine = store.my_vote(slug, voter)
+    return VoteBox(
+        slug=slug,
+        community_text=found.text,
+        community_note=found.note,
+        ship_pct=found.ship_pct,
+        votes=found.total,
+        verified=found.verified,
+        my_vote=mine.value if mine else None,
+        csrf=csrf_token(runtime, voter),
+    )
+
+
+class VoteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    vote: Any = None
+
+
+class VoteOut(BaseModel):
+    tool: str
+    your_vote: str | None
+    votes: int
+    verified: int
+    ship_pct: float | None
+    shown: str
+    note: str
+
+
+def _cast(request: Request, slug: str, value: VoteValue | None) -> VoteOut:
+    runtime = runtime_of(request)
+    voter = voter_from_cookie(runtime, request)
+    if voter is None:
+        raise HTTPException(
+            403,
+            "your visitor cookie is missing or was tampered with; reload the page and vote again",
+        )
+    ip = request.client.host if request.client else "unknown"
+    try:
+        community = VoteStore(runtime.engine).cast(slug, voter, ip, value, limits(runtime))
+    except NotFoundError as exc:
+        raise HTTPException(404, str(exc)) from None
+    except RateLimited as exc:
+        raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from None
+    except VoteRefused as exc:
+        raise HTTPException(403, str(exc)) from None
+    return VoteOut(
+        tool=slug,
+        your_vote=value.value if value else None,
+        votes=community.total,
+        verified=community.verified,
+        ship_pct=community.ship_pct,
+        shown=community.text,
+        note=community.note,
+    )
+
+
+async def _small_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and (not declared.isdigit() or int(declared) > MAX_VOTE_BODY):
+        raise HTTPException(413, f"the request is larger than {MAX_VOTE_BODY} bytes")
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_VOTE_BODY:
+            raise HTTPException(413, f"the request is larger than {MAX_VOTE_BODY} bytes")
+    return body
+
+
+@router.post("/tools/{slug}/vote", include_in_schema=False)
+async def vote_form(request: Request, slug: str) -> Response:
+    """The no-JavaScript form: vote, then back to the page the form was on."""
+    from urllib.parse import parse_qs
+
+    body = await _small_body(request)
+    fields = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+    if fields.get("website"):  # the honeypot: people never see this field
+        raise HTTPException(400, "this form was filled in by a robot; nothing was recorded")
+    runtime = runtime_of(request)
+    voter = voter_from_cookie(runtime, request)
+    if voter is None:
+        raise HTTPException(
+            403,
+            "your visitor cookie is missing or was tampered with; reload the page and vote again",
+        )
+    check_csrf(runtime, voter, fields.get("csrf"))
+    if "vote" not in fields:
+        raise HTTPException(422, "choose Ship or Skip (or Withdraw) to vote")
+    try:
+        value = parse_vote(fields["vote"])
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    _cast(request, slug, value)
+    back = fields.get("next") or f"/tools/{slug}"
+    if not back.startswith("/") or back.startswith("//"):
+        back = f"/tools/{slug}"
+    return RedirectResponse(back + "#vote", status_code=303)
+
+
+@router.post("/api/v1/tools/{slug}/vote", response_model=VoteOut, tags=["votes"])
+async def vote_api(request: Request, slug: str) -> Any:
+    """Cast, change or withdraw (`{"vote": null}`) your vote. Needs the visitor cookie and
+    its CSRF token in `X-CSRF-Token` (both from `GET /api/v1/session`)."""
+    body = await _small_body(request)
+    runtime = runtime_of(request)
+    voter = voter_from_cookie(runtime, request)
+    if voter is None:
+        raise HTTPException(
+            403, "your visitor cookie is missing or was tampered with; call GET /api/v1/session"
+        )
+    check_csrf(runtime, voter, request.headers.get("x-csrf-token"))
+    try:
+        data = VoteIn.model_validate_json(body or b"{}")
+        value = parse_vote(data.vote)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}"
+            for e in exc.errors(include_url=False)
+        )
+        raise HTTPException(
+            422, f'send {{"vote": "ship" | "skip" | null}} as JSON ({problems})'
+        ) from None
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from None
+    return _cast(request, slug, value)
+
+
+class SessionOut(BaseModel):
+    voter: str
+    csrf_token: str
+
+
+@router.get("/api/v1/session", response_model=SessionOut, tags=["votes"])
+def session(request: Request) -> JSONResponse:
+    """Your visitor identity (set as a cookie) and the CSRF token for voting via the API."""
+    runtime = runtime_of(request)
+    voter = request_voter(request)
+    response = JSONResponse({"voter": voter, "csrf_token": csrf_token(runtime, voter)})
+    return response

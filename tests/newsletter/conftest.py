@@ -1,0 +1,151 @@
+"""A real SMTP server (aiosmtpd) in the test process, and runtimes configured to use it."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from fastapi.testclient import TestClient
+
+from shiporskip.newsletter.ratelimit import TokenBucket
+from shiporskip.runtime import Runtime, open_runtime
+from shiporskip.settings import load_settings
+from shiporskip.web.app import create_app
+from shiporskip.web.newsletter import install
+
+BASE_URL = "http://testserver"
+
+
+@dataclass
+class Received:
+    mail_from: str
+    rcpt_tos: list[str]
+    content: bytes
+    at: float = field(default_factory=time.monotonic)
+
+    def message(self) -> EmailMessage:
+        parsed = message_from_bytes(self.content, policy=policy.default)
+        assert isinstance(parsed, EmailMessage)
+        return parsed
+
+
+@dataclass
+class Recorder:
+    """An aiosmtpd handler that keeps every message; it can refuse, defer or be slow."""
+
+    refuse: set[str] = field(default_factory=set)  # RCPT answered 550
+    defer: Counter[str] = field(default_factory=Counter)  # RCPT answered 451 this many times
+    delay: float = 0.0  # seconds before answering the end of DATA
+    received: list[Received] = field(default_factory=list)
+    arrived: threading.Condition = field(default_factory=threading.Condition)
+
+    async def handle_RCPT(
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        if address in self.refuse:
+            return "550 5.1.1 <" + address + ">: no such user here"
+        if self.defer[address] > 0:
+            self.defer[address] -= 1
+            return "451 4.7.1 greylisted, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        # The message counts as received as soon as DATA ends, before the reply: exactly
+        # the window in which a killed sender cannot know whether it was delivered.
+        with self.arrived:
+            self.received.append(
+                Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
+            )
+            self.arrived.notify_all()
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        return "250 2.0.0 queued"
+
+    def wait_for(self, count: int, timeout: float = 20.0) -> bool:
+        with self.arrived:
+            return self.arrived.wait_for(lambda: len(self.received) >= count, timeout)
+
+    def by_recipient(self) -> Counter[str]:
+        return Counter(r for m in self.received for r in m.rcpt_tos)
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m.message() for m in self.received if address in m.rcpt_tos]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    handler: Recorder
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1 for the test, stopped afterwards."""
+    handler = Recorder()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield SmtpServer("127.0.0.1", port, handler)
+    finally:
+        controller.stop()
+
+
+def mail_settings(smtp: SmtpServer, **extra: Any) -> dict[str, Any]:
+    return {
+        "smtp_host": smtp.host,
+        "smtp_port": smtp.port,
+        "smtp_security": "none",
+        "mail_from": "Weekly verdicts <verdicts@example.org>",
+        "base_url": BASE_URL,
+        "mail_rate": 1000,
+        **extra,
+    }
+
+
+@pytest.fixture
+def mail_runtime(database_url: str, smtp: SmtpServer, isolated_env: Path) -> Iterator[Runtime]:
+    """SQLite and PostgreSQL, mailing through the test SMTP server."""
+    settings = load_settings(overrides={"database_url": database_url, **mail_settings(smtp)})
+    rt = open_runtime(settings)
+    try:
+        yield rt
+    finally:
+        rt.close()
+
+
+@pytest.fixture
+def sqlite_mail_runtime(smtp: SmtpServer, isolated_env: Path) -> Iterator[Runtime]:
+    rt = open_runtime(load_settings(overrides=mail_settings(smtp)))
+    try:
+        yield rt
+    finally:
+        rt.close()
+
+
+@pytest.fixture
+def client(sqlite_mail_runtime: Runtime) -> Iterator[TestClient]:
+    """The site, mailing through the test server; a generous subscribe rate limit."""
+    app = create_app(sqlite_mail_runtime)
+    install(app, TokenBucket(burst=1000, per_second=1))
+    with TestClient(app) as c:
+        yield c

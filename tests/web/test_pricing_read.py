@@ -1,0 +1,122 @@
+"""The pricing read on tool pages: a GET form, costs per plan, and the same numbers as JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from markupsafe import escape
+
+from shiporskip.domain.pricing_read import reader_usage
+from shiporskip.runtime import Runtime
+from shiporskip.sample_data import load_samples_if_empty
+from shiporskip.web.app import create_app
+from tests.factories import make_tool
+
+
+@pytest.fixture
+def client(sqlite_runtime: Runtime) -> Iterator[TestClient]:
+    load_samples_if_empty(sqlite_runtime)
+    with TestClient(create_app(sqlite_runtime)) as c:
+        yield c
+
+
+def e(text: str) -> str:
+    return str(escape(text))
+
+
+def region(html: str) -> str:
+    """The part of the page that site.js swaps in place."""
+    start = html.index('<div id="pricing-read">')
+    return html[start : html.index("</section>", start)]
+
+
+@pytest.mark.parametrize(
+    "slug", ["tavily", "github-copilot", "perplexity-sonar-pro", "gemini-google-search-grounding"]
+)
+def test_the_read_in_the_html_matches_the_json(client: TestClient, slug: str) -> None:
+    html = client.get(f"/tools/{slug}").text
+    data = client.get(f"/api/v1/tools/{slug}").json()["pricing_read"]
+    read = region(html)
+    assert f"Priced at <strong>{e(data['read']['usage_text'])}</strong> a month" in read
+    assert "(the default usage for its plans)" in read and data["read"]["default_usage"]
+    for plan in data["read"]["plans"]:
+        assert e(plan["name"]) in read and e(plan["cost_text"]) in read
+        if plan["reason"]:
+            assert f"Not priced: {e(plan['reason'])}" in read
+    assert e(data["read"]["summary"]) in read
+    assert f'value="{e(data["form"]["value"])}"' in html
+
+
+def test_seed_check_on_the_tool_page(client: TestClient, sqlite_runtime: Runtime) -> None:
+    sqlite_runtime.catalog.add(make_tool("Search Thing"))
+    html = client.get("/tools/search-thing").text
+    assert "Priced at <strong>50,000 requests</strong> a month" in html
+    assert "Cheapest at this usage: API at $250 a month." in html
+    data = client.get("/api/v1/tools/search-thing", params={"usage": "10k requests"}).json()
+    assert data["pricing_read"]["read"]["cost_text"] == "$50 a month"
+    assert data["pricing_read"]["read"]["default_usage"] is False
+    page = client.get("/tools/search-thing", params={"usage": "10k requests"}).text
+    assert "Priced at <strong>10,000 requests</strong> a month." in page
+    assert 'value="10k requests"' in page
+
+
+def test_the_form_works_without_javascript(client: TestClient) -> None:
+    html = client.get("/tools/cursor").text
+    form = '<form class="usage-form" action="/tools/cursor" method="get" data-live="pricing-read">'
+    assert form in html
+    assert '<label for="usage-pricing-read">Monthly usage</label>' in html
+    assert 'name="usage"' in html and '<button type="submit">' in html
+    assert "/static/compare.css" in html
+    teams = client.get("/tools/cursor", params={"usage": "5 seats"}).text
+    assert "$200 a month" in region(teams)  # Teams: $40 per seat
+
+
+def test_open_source_tools_have_no_form(client: TestClient) -> None:
+    html = client.get("/tools/smolvlm2-2b").text
+    assert 'data-live="pricing-read"' not in html
+    data = client.get("/api/v1/tools/smolvlm2-2b").json()["pricing_read"]["read"]
+    assert data["plans"] == [] and data["summary"] == (
+        "No plans to price: SmolVLM2-2B is open source."
+    )
+
+
+@pytest.mark.parametrize(
+    "usage", ["abc", "12 bananas", "-1 seats", "nan seats", "9e99 seats", "<b>1</b> seats"]
+)
+def test_bad_usage_on_the_tool_page(client: TestClient, usage: str) -> None:
+    _, message = reader_usage(usage)
+    assert message
+    page = client.get("/tools/cursor", params={"usage": usage})
+    assert page.status_code == 200
+    assert f'role="alert" id="usage-error-pricing-read">{e(message)}</p>' in page.text
+    assert "<b>1</b>" not in page.text
+    api = client.get("/api/v1/tools/cursor", params={"usage": usage})
+    assert api.status_code == 422 and api.json() == {"error": message}
+
+
+def test_hostile_plan_names_are_escaped_in_the_read(
+    client: TestClient, sqlite_runtime: Runtime
+) -> None:
+    sqlite_runtime.catalog.add(
+        make_tool(
+            "Evil Plans",
+            pricing={
+                "entry": "paid",
+                "plans": [{"name": "<script>alert(1)</script>", "amount": 3, "unit": "seat"}],
+            },
+        )
+    )
+    html = client.get("/tools/evil-plans", params={"usage": "2 seats"}).text
+    assert "<script>alert(1)" not in html
+    assert '&lt;script&gt;alert(1)&lt;/script&gt; <span class="chip chip-ship">Cheapest' in html
+    assert "$6 a month" in region(html)
+
+
+def test_tool_and_compare_pages_agree_on_the_cost(client: TestClient) -> None:
+    params = {"usage": "3M input tokens; 1M output tokens"}
+    tool = client.get("/api/v1/tools/gpt-4o", params=params).json()["pricing_read"]["read"]
+    pair = client.get("/api/v1/compare/gpt-4o-vs-claude-sonnet-4", params=params).json()
+    assert tool == pair["a"]["pricing"]
+    assert tool["cost_text"] == "$17.50 a month"  # 3 x $2.50 + 1 x $10
