@@ -9,7 +9,7 @@ CHROMIUM := /usr/bin/chromium
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
 
-.PHONY: setup setup-dev run test lint typecheck unit bench clean
+.PHONY: setup setup-dev run test lint typecheck unit bench screenshots clean
 
 $(UV):
 	$(PYTHON) -m venv $(TOOLS)
@@ -51,6 +51,9 @@ unit: setup-dev
 	$(BIN)/pytest
 
 test: lint typecheck unit  ## Set up and run the whole test suite (what CI runs)
+
+screenshots: setup-dev  ## Refresh docs/screenshots from the browser tests
+	SHIPORSKIP_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q tests/browser
 
 bench: setup-dev  ## Run the benchmark suite; writes docs/BENCHMARKS.md
 	$(BIN)/python -m bench

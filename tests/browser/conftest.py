@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,8 +24,12 @@ if TYPE_CHECKING:
 
 CHROMIUM = Path(os.environ.get("SHIPORSKIP_TEST_CHROMIUM", "/usr/bin/chromium"))
 IN_CI = os.environ.get("CI", "").lower() == "true"
-WIDTHS = {1280: 800, 390: 844}  # viewport width -> height: a laptop and a phone
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+WIDTHS = {1280: 800, 390: 844, 360: 740}  # viewport width -> height: laptop, phones
+# Screenshots go to a temp dir on every run; `make screenshots` writes the README's copies.
+SCREENSHOTS = Path(
+    os.environ.get("SHIPORSKIP_SCREENSHOTS")
+    or Path(tempfile.gettempdir()) / "shiporskip-screenshots"
+)
 # Without the background-networking switches Chromium keeps dialling Google services,
 # which on a closed network is a stream of refused connections and slow start-ups.
 CHROMIUM_ARGS = [

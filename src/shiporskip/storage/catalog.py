@@ -208,6 +208,10 @@ class CatalogStore:
             existing,
         )
 
+    def insert(self, conn: Connection, tool: Tool) -> None:
+        """Add a tool inside the caller's transaction (duplicates refused as in `add`)."""
+        self._insert(conn, tool)
+
     def _insert(self, conn: Connection, tool: Tool) -> None:
         self.conflict(conn, tool)
         now = datetime.now(UTC)

@@ -280,7 +280,7 @@ class SubmissionStore:
     def _insert_tool(self, conn: Connection, submission_id: int, tool: Tool) -> None:
         try:
             # CatalogStore has no public insert that joins a caller's transaction.
-            self.catalog._insert(conn, tool)
+            self.catalog.insert(conn, tool)
         except DuplicateToolError as exc:
             reason = str(exc).split("; to change")[0]
             raise DuplicateToolError(
