@@ -5,7 +5,7 @@ Nothing is built at import time; the CLI, the web app and the tests all call `op
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -24,11 +24,19 @@ class Runtime:
     engine: Engine
     catalog: CatalogStore
     reviews: ReviewStore
+    _critics: dict[tuple[str, bool], list[Critic]] = field(default_factory=dict)
 
     def critics(self, *, include_retired: bool = False) -> list[Critic]:
-        """The panel: the built-in critics, or those in the critics_dir setting."""
-        directory = Path(self.settings.critics_dir) if self.settings.critics_dir else None
-        return load_critics(directory, include_retired=include_retired)
+        """The panel: the built-in critics, or those in the critics_dir setting.
+
+        Read and validated once per process and critics_dir (pages ask on every request);
+        edits to critic files take effect when the server or worker restarts.
+        """
+        key = (self.settings.critics_dir, include_retired)
+        if key not in self._critics:
+            directory = Path(self.settings.critics_dir) if self.settings.critics_dir else None
+            self._critics[key] = load_critics(directory, include_retired=include_retired)
+        return list(self._critics[key])
 
     def close(self) -> None:
         self.engine.dispose()

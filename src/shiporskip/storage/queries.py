@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from shiporskip.domain.tools import Tool
 from shiporskip.storage.catalog import row_to_tool
-from shiporskip.storage.schema import reviews, tool_names, tools
+from shiporskip.storage.schema import reviews, tool_names, tool_panels, tools
 
 # A safety bound on search candidates; ranking happens in Python on these light rows.
 MAX_CANDIDATES = 20_000
@@ -68,8 +68,29 @@ def search_candidates(
     """Tools whose name, alias, vendor or tagline contains `text`, or in one of `categories`.
 
     `text` is matched literally: `%` and `_` are escaped, never wildcards. A non-empty `key`
-    also matches normalised names (`name_key`), so "gpt4o" finds "GPT-4o". The caller ranks.
+    also matches normalised names (`name_key`), so "gpt4o" finds "GPT-4o". The caller ranks
+    and drops candidates that do not really match, so the trigram indexes (from three
+    characters) may return a few extra; shorter queries scan.
     """
+    with engine.connect() as conn:
+        if len(text) >= TRIGRAM and (not key or len(key) >= TRIGRAM):
+            ids = _indexed_matches(conn, text, key)
+            if ids is not None:
+                conditions: list[Any] = [tools.c.id.in_(sorted(ids))] if ids else []
+                if categories:
+                    conditions.append(tools.c.category.in_(list(categories)))
+                if not conditions:
+                    return []
+                query = _HEAD.where(sa.or_(*conditions))
+                query = query.order_by(tools.c.name).limit(MAX_CANDIDATES)
+                return [_head(r) for r in conn.execute(query)]
+        return [_head(r) for r in conn.execute(_scan(text, key, categories))]
+
+
+TRIGRAM = 3
+
+
+def _scan(text: str, key: str, categories: Sequence[str]) -> sa.Select[Any]:
     conditions = [
         tools.c.name.icontains(text, autoescape=True),
         tools.c.vendor.icontains(text, autoescape=True),
@@ -84,9 +105,62 @@ def search_candidates(
         conditions.append(tools.c.id.in_(named))
     if categories:
         conditions.append(tools.c.category.in_(list(categories)))
-    query = _HEAD.where(sa.or_(*conditions)).order_by(tools.c.name).limit(MAX_CANDIDATES)
-    with engine.connect() as conn:
-        return [_head(r) for r in conn.execute(query)]
+    return _HEAD.where(sa.or_(*conditions)).order_by(tools.c.name).limit(MAX_CANDIDATES)
+
+
+# The indexed expression of migration 0008 on PostgreSQL, repeated exactly.
+_PG_SEARCH_TEXT = (
+    "lower(name || chr(10) || vendor || chr(10) || tagline || chr(10) || CAST(aliases AS TEXT))"
+)
+
+
+def _pattern(text: str) -> Any:
+    escaped = text.replace("/", "//").replace("%", "/%").replace("_", "/_")
+    # Inlined, not bound: PostgreSQL plans a trigram index scan only for a known pattern.
+    return sa.literal(f"%{escaped}%", sa.Text, literal_execute=True)
+
+
+def _phrase(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _indexed_matches(conn: Connection, text: str, key: str) -> set[int] | None:
+    """Ids of tools whose text (or a normalised name) contains the query, by index."""
+    if conn.dialect.name == "postgresql":
+        haystack: sa.ColumnElement[str] = sa.literal_column(_PG_SEARCH_TEXT, sa.Text)
+        found = set(
+            conn.scalars(
+                sa.select(tools.c.id).where(haystack.like(_pattern(text.lower()), escape="/"))
+            )
+        )
+        if key:
+            found.update(
+                conn.scalars(
+                    sa.select(tool_names.c.tool_id).where(
+                        tool_names.c.name_key.like(_pattern(key), escape="/")
+                    )
+                )
+            )
+        return found
+    if conn.dialect.name != "sqlite":
+        return None
+    found = set(
+        conn.scalars(
+            sa.text("SELECT rowid FROM tool_search WHERE tool_search MATCH :q"),
+            {"q": _phrase(text)},
+        )
+    )
+    if key:
+        found.update(
+            conn.scalars(
+                sa.text(
+                    "SELECT tool_id FROM tool_names WHERE rowid IN "
+                    "(SELECT rowid FROM tool_name_search WHERE tool_name_search MATCH :q)"
+                ),
+                {"q": _phrase(key)},
+            )
+        )
+    return found
 
 
 def tools_by_slug(engine: Engine, slugs: Iterable[str]) -> dict[str, Tool]:
@@ -151,3 +225,215 @@ def model_usage(engine: Engine) -> list[ModelUsage]:
         for row in conn.execute(by_critic):
             out[(row.provider, row.model)].critics.append(row.critic_id)
     return sorted(out.values(), key=lambda u: (-(u.ok + u.failed), u.provider, u.model))
+
+
+def _by_name(engine: Engine) -> tuple[Any, ...]:
+    """Order by lower-cased name, then name, bytewise as Python sorts (not by locale)."""
+    lower, name = sa.func.lower(tools.c.name), tools.c.name
+    if engine.dialect.name == "postgresql":
+        return (lower.collate("C"), name.collate("C"))
+    return (lower, name)
+
+
+def _slugs(engine: Engine, query: sa.Select[Any]) -> list[str]:
+    with engine.connect() as conn:
+        return list(conn.scalars(query))
+
+
+def _rest_by_name(
+    engine: Engine, category: str, ranked: Any, limit: int, offset: int, exclude: str = ""
+) -> list[str]:
+    """The tail of a ranking: tools of a category that `ranked` leaves out, by name."""
+    if limit <= 0:
+        return []
+    placed = (
+        sa.select(tool_panels.c.tool_id)
+        .where(tool_panels.c.tool_id == tools.c.id)
+        .where(ranked)
+        .exists()
+    )
+    query = (
+        sa.select(tools.c.slug)
+        .where(tools.c.category == category)
+        .where(tools.c.slug != exclude)
+        .where(~placed)
+        .order_by(*_by_name(engine))
+        .limit(limit)
+        .offset(offset)
+    )
+    return _slugs(engine, query)
+
+
+def category_ranking(engine: Engine, category: str, limit: int, offset: int = 0) -> list[str]:
+    """Slugs of one category ranked as the category page ranks them, one page at a time.
+
+    Panel ship % (high first), then mean score, then name; unreviewed tools last, by name.
+    The reviewed part walks `ix_tool_panels_rank`, so a page costs its own rows, not the
+    category's.
+    """
+    p = tool_panels.c
+    reviewed = p.reported > 0
+    query = (
+        sa.select(tools.c.slug)
+        .select_from(tool_panels.join(tools, tools.c.id == p.tool_id))
+        .where(p.category == category)
+        .where(reviewed)
+        .order_by(p.ship_pct.desc(), p.mean_score.desc(), p.sort_name, p.name)
+        .limit(limit)
+        .offset(offset)
+    )
+    found = _slugs(engine, query)
+    if len(found) == limit:
+        return found
+    # Past the reviewed tools: how many of them came before this page decides the offset.
+    before = 0
+    if not found:
+        count = sa.select(sa.func.count()).where(p.category == category).where(reviewed)
+        with engine.connect() as conn:
+            before = int(conn.scalar(count) or 0)
+    rest_offset = max(0, offset - before) if not found else 0
+    return found + _rest_by_name(engine, category, reviewed, limit - len(found), rest_offset)
+
+
+def similar_tools(engine: Engine, category: str, exclude: str, limit: int) -> list[tuple[str, str]]:
+    """(slug, name) of other tools in a category, best panel ship % first, then by name.
+
+    Tools never reviewed, or that no critic shipped, share the last place (the tool page's
+    rule) and follow by name.
+    """
+    p = tool_panels.c
+    shipped = p.ship_pct > 0
+    query = (
+        sa.select(tools.c.slug)
+        .select_from(tool_panels.join(tools, tools.c.id == p.tool_id))
+        .where(p.category == category)
+        .where(shipped)
+        .where(tools.c.slug != exclude)
+        .order_by(p.ship_pct.desc(), p.sort_name, p.name)
+        .limit(limit)
+    )
+    found = _slugs(engine, query)
+    found += _rest_by_name(engine, category, shipped, limit - len(found), 0, exclude)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(tools.c.slug, tools.c.name).where(tools.c.slug.in_(found)))
+        names = {r.slug: r.name for r in rows}
+    return [(slug, names[slug]) for slug in found]
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryTotals:
+    tools: int
+    reviewed: int
+    shipped: int
+
+
+def category_totals(engine: Engine, category: str | None = None) -> dict[str, CategoryTotals]:
+    """Per category: how many tools, how many the panel reviewed, how many it shipped."""
+    # Counted from indexes only: ship % is set exactly when a critic reported, and is
+    # above 50 exactly when ships outnumber skips.
+    pct = tool_panels.c.ship_pct
+    panel = sa.select(
+        tool_panels.c.category,
+        sa.func.count(pct).label("reviewed"),
+        sa.func.count(sa.case((pct > 50, 1))).label("shipped"),
+    ).group_by(tool_panels.c.category)
+    sizes = sa.select(tools.c.category, sa.func.count().label("n")).group_by(tools.c.category)
+    if category is not None:
+        panel = panel.where(tool_panels.c.category == category)
+        sizes = sizes.where(tools.c.category == category)
+    with engine.connect() as conn:
+        counted = {r.category: (int(r.reviewed), int(r.shipped)) for r in conn.execute(panel)}
+        return {
+            r.category: CategoryTotals(int(r.n), *counted.get(r.category, (0, 0)))
+            for r in conn.execute(sizes)
+        }
+
+
+def tools_named(engine: Engine, keys: Iterable[str]) -> dict[str, tuple[str, str]]:
+    """(slug, name) of the tool holding each normalised name or alias, via `tool_names`."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    query = (
+        sa.select(tool_names.c.name_key, tools.c.slug, tools.c.name)
+        .join(tools, tools.c.id == tool_names.c.tool_id)
+        .where(tool_names.c.name_key.in_(wanted))
+    )
+    with engine.connect() as conn:
+        return {r.name_key: (r.slug, r.name) for r in conn.execute(query)}
+
+
+def panel_heads(
+    engine: Engine, *, latest: int, splits: int, min_reported: int
+) -> tuple[list[str], list[str], int]:
+    """From `tool_panels`: the most recently reviewed slugs, the closest votes, and how
+    many tools have at least one verdict."""
+    reviewed = tool_panels.c.reported > 0
+    join = tool_panels.join(tools, tools.c.id == tool_panels.c.tool_id)
+    newest = (
+        sa.select(tools.c.slug)
+        .select_from(join)
+        .where(reviewed)
+        .order_by(tool_panels.c.reviewed_at.desc(), tools.c.slug.desc())
+        .limit(latest)
+    )
+    gap = sa.func.abs(tool_panels.c.ships - tool_panels.c.skips)
+    close = (
+        sa.select(tools.c.slug)
+        .select_from(join)
+        .where(reviewed)
+        .where(tool_panels.c.reported >= min_reported)
+        .where(gap <= 1)
+        .order_by(gap, tools.c.slug)
+        .limit(splits)
+    )
+    count = sa.select(sa.func.count()).select_from(tool_panels).where(reviewed)
+    with engine.connect() as conn:
+        return (
+            list(conn.scalars(newest)),
+            list(conn.scalars(close)),
+            int(conn.scalar(count) or 0),
+        )
+
+
+def catalog_counts(engine: Engine) -> tuple[int, int, dict[str, int]]:
+    """How many tools, how many are sample content, and how many per category."""
+    query = sa.select(
+        tools.c.category,
+        sa.func.count().label("n"),
+        sa.func.sum(sa.case((tools.c.is_sample, 1), else_=0)).label("sample"),
+    ).group_by(tools.c.category)
+    with engine.connect() as conn:
+        rows = list(conn.execute(query))
+    return (
+        sum(int(r.n) for r in rows),
+        sum(int(r.sample or 0) for r in rows),
+        {r.category: int(r.n) for r in rows},
+    )
+
+
+def first_by_name(engine: Engine, limit: int) -> list[Tool]:
+    """The first tools of the catalog by name, as full records."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(tools).order_by(tools.c.name).limit(limit))
+        return [row_to_tool(r) for r in rows]
+
+
+def critic_tallies(engine: Engine) -> dict[str, tuple[int, int]]:
+    """Per critic: (current verdicts, ships), counting each critic's latest ok review."""
+    latest = (
+        sa.select(sa.func.max(reviews.c.id))
+        .where(reviews.c.status == "ok")
+        .group_by(reviews.c.tool_id, reviews.c.critic_id)
+    )
+    query = (
+        sa.select(
+            reviews.c.critic_id,
+            sa.func.count().label("n"),
+            sa.func.sum(sa.case((reviews.c.verdict == "ship", 1), else_=0)).label("ships"),
+        )
+        .where(reviews.c.id.in_(latest))
+        .group_by(reviews.c.critic_id)
+    )
+    with engine.connect() as conn:
+        return {r.critic_id: (int(r.n), int(r.ships or 0)) for r in conn.execute(query)}

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from shiporskip.domain.reviews import (
     PanelSummary,
@@ -18,7 +18,7 @@ from shiporskip.domain.reviews import (
     Verdict,
     summarize,
 )
-from shiporskip.storage.schema import reviews, tools
+from shiporskip.storage.schema import reviews, tool_panels, tools
 
 
 def _values(record: ReviewRecord, tool_id: int) -> dict[str, Any]:
@@ -105,6 +105,7 @@ class ReviewStore:
         with self.engine.begin() as conn:
             result = conn.execute(sa.insert(reviews).values(**_values(record, tool_id)))
             assert result.inserted_primary_key is not None
+            refresh_panels(conn, [tool_id])
             return int(result.inserted_primary_key[0])
 
     def add_many(self, records: Iterable[tuple[ReviewRecord, int]]) -> None:
@@ -112,6 +113,7 @@ class ReviewStore:
         if rows:
             with self.engine.begin() as conn:
                 conn.execute(sa.insert(reviews), rows)
+                refresh_panels(conn, {row["tool_id"] for row in rows})
 
     def has_ok(self, tool_id: int, critic_id: str, input_hash: str) -> bool:
         query = (
@@ -238,3 +240,118 @@ def reviews_by_critic(engine: Engine, critic_id: str) -> list[ReviewRecord]:
                 seen.add(row.slug)
                 out.append(_record(row))
     return out
+
+
+def panel_rows(tool_ids: Collection[int] | None = None) -> sa.Select[Any]:
+    """The `tool_panels` rows computed from `reviews` (of some tools, or of all of them).
+
+    The same rule as `panels()`: a critic's latest successful review counts, and a critic
+    counts as failed when it has failed attempts and no successful one.
+    """
+    r = reviews.alias("r")
+    latest = sa.select(sa.func.max(reviews.c.id)).where(reviews.c.status == "ok")
+    failed_rows = sa.select(r.c.tool_id, r.c.critic_id).where(r.c.status != "ok")
+    everyone = sa.select(reviews.c.tool_id).distinct()
+    if tool_ids is not None:
+        wanted = sorted(tool_ids)
+        latest = latest.where(reviews.c.tool_id.in_(wanted))
+        failed_rows = failed_rows.where(r.c.tool_id.in_(wanted))
+        everyone = everyone.where(reviews.c.tool_id.in_(wanted))
+    latest = latest.group_by(reviews.c.tool_id, reviews.c.critic_id)
+    ok = (
+        sa.select(
+            r.c.tool_id,
+            sa.func.sum(sa.case((r.c.verdict == "ship", 1), else_=0)).label("ships"),
+            sa.func.count().label("reported"),
+            sa.func.avg(r.c.score).label("mean_score"),
+            sa.func.max(r.c.created_at).label("reviewed_at"),
+            sa.func.min(sa.case((r.c.is_sample, 1), else_=0)).label("sample"),
+        )
+        .where(r.c.id.in_(latest))
+        .group_by(r.c.tool_id)
+        .subquery("ok")
+    )
+    o = reviews.alias("o")
+    has_ok = (
+        sa.select(o.c.id)
+        .where(o.c.tool_id == r.c.tool_id)
+        .where(o.c.critic_id == r.c.critic_id)
+        .where(o.c.status == "ok")
+        .exists()
+    )
+    attempts = failed_rows.where(~has_ok).subquery("attempts")
+    failed = (
+        sa.select(
+            attempts.c.tool_id,
+            sa.func.count(sa.distinct(attempts.c.critic_id)).label("failed"),
+        )
+        .group_by(attempts.c.tool_id)
+        .subquery("failed")
+    )
+    ids = everyone.subquery("ids")
+    ships = sa.func.coalesce(ok.c.ships, 0)
+    reported = sa.func.coalesce(ok.c.reported, 0)
+    return (
+        sa.select(
+            ids.c.tool_id,
+            tools.c.category,
+            tools.c.name,
+            sa.func.lower(tools.c.name).label("sort_name"),
+            ships.label("ships"),
+            (reported - ships).label("skips"),
+            reported.label("reported"),
+            sa.func.coalesce(failed.c.failed, 0).label("failed"),
+            sa.cast(ok.c.mean_score, sa.Float).label("mean_score"),
+            sa.case(
+                (reported > 0, sa.cast(100.0 * ships, sa.Float) / sa.cast(reported, sa.Float)),
+                else_=None,
+            ).label("ship_pct"),
+            ok.c.reviewed_at,
+            (sa.func.coalesce(ok.c.sample, 0) == 1).label("is_sample"),
+        )
+        .select_from(ids)
+        .join(tools, tools.c.id == ids.c.tool_id)
+        .outerjoin(ok, ok.c.tool_id == ids.c.tool_id)
+        .outerjoin(failed, failed.c.tool_id == ids.c.tool_id)
+    )
+
+
+PANEL_COLUMNS = (
+    "tool_id",
+    "category",
+    "name",
+    "sort_name",
+    "ships",
+    "skips",
+    "reported",
+    "failed",
+    "mean_score",
+    "ship_pct",
+    "reviewed_at",
+    "is_sample",
+)
+
+
+def refresh_panels(conn: Connection, tool_ids: Collection[int] | None = None) -> None:
+    """Recompute `tool_panels` for some tools (or all) inside the caller's transaction."""
+    if tool_ids is not None:
+        wanted = sorted(set(tool_ids))
+        if not wanted:
+            return
+        # Serialise writers of the same tool: a second transaction waits here until the
+        # first commits, then recomputes from both reviews. NO KEY UPDATE does not conflict
+        # with the key-share lock the review's foreign key takes, so it cannot deadlock
+        # against a concurrent review insert. SQLite has a single writer anyway.
+        if conn.dialect.name == "postgresql":
+            conn.execute(
+                sa.select(tools.c.id)
+                .where(tools.c.id.in_(wanted))
+                .order_by(tools.c.id)
+                .with_for_update(key_share=True)
+            )
+        conn.execute(sa.delete(tool_panels).where(tool_panels.c.tool_id.in_(wanted)))
+        source = panel_rows(wanted)
+    else:
+        conn.execute(sa.delete(tool_panels))
+        source = panel_rows()
+    conn.execute(sa.insert(tool_panels).from_select(list(PANEL_COLUMNS), source))

@@ -308,3 +308,52 @@ sa.Index(
     sqlite_where=sa.text("status = 'pending'"),
     postgresql_where=sa.text("status = 'pending'"),
 )
+
+# Each tool's current panel in brief, kept in step with `reviews` in the same transaction
+# (see `storage/reviews.py`), so list pages rank and page a category of 100k tools by
+# walking an index instead of reading every review. Counts cover every critic that has
+# reviewed the tool; pages still compute the exact summary (against the configured panel)
+# for the few tools they show. A tool with no review attempt has no row. The tool's
+# category and name are copied here for the ranking indexes; a database trigger (created
+# by migration 0008) keeps them equal to the tool's when a tool is edited. Names sort
+# bytewise ("C") on PostgreSQL, as Python sorts them, whatever the database's locale.
+_NAME = sa.String(80).with_variant(sa.String(80, collation="C"), "postgresql")
+
+tool_panels = sa.Table(
+    "tool_panels",
+    metadata,
+    sa.Column(
+        "tool_id",
+        sa.Integer,
+        sa.ForeignKey("tools.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("category", sa.String(40), nullable=False),
+    sa.Column("name", _NAME, nullable=False),
+    sa.Column("sort_name", _NAME, nullable=False),
+    sa.Column("ships", sa.Integer, nullable=False),
+    sa.Column("skips", sa.Integer, nullable=False),
+    sa.Column("reported", sa.Integer, nullable=False),
+    sa.Column("failed", sa.Integer, nullable=False),
+    sa.Column("mean_score", sa.Float),
+    sa.Column("ship_pct", sa.Float),
+    sa.Column("reviewed_at", sa.DateTime(timezone=True)),
+    sa.Column("is_sample", sa.Boolean, nullable=False),
+)
+sa.Index("ix_tool_panels_reviewed_at", tool_panels.c.reviewed_at)
+# The category page's order (ship %, mean score, name) and the tool page's (ship %, name).
+sa.Index(
+    "ix_tool_panels_rank",
+    tool_panels.c.category,
+    tool_panels.c.ship_pct.desc(),
+    tool_panels.c.mean_score.desc(),
+    tool_panels.c.sort_name,
+    tool_panels.c.name,
+)
+sa.Index(
+    "ix_tool_panels_similar",
+    tool_panels.c.category,
+    tool_panels.c.ship_pct.desc(),
+    tool_panels.c.sort_name,
+    tool_panels.c.name,
+)

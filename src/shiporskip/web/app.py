@@ -27,6 +27,7 @@ from shiporskip.web import (
     tools,
     votes,
 )
+from shiporskip.web.caching import ConditionalGet
 from shiporskip.web.site import HERE, Meta, Site
 
 ROUTERS = (
@@ -108,4 +109,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     for module in ROUTERS:
         app.include_router(module.router)
     newsletter.install(app)
+    # Added last, so outermost: it sees the visitor cookie the middleware above sets.
+    app.add_middleware(ConditionalGet)
     return app

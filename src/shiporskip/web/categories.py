@@ -10,11 +10,16 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from shiporskip.domain.categories import CATEGORIES, Category, resolve_category
-from shiporskip.domain.reviews import PanelSummary, PanelVerdict
+from shiporskip.domain.reviews import PanelSummary
 from shiporskip.domain.tools import Tool
 from shiporskip.errors import UserError
 from shiporskip.runtime import Runtime
-from shiporskip.storage.queries import tool_heads
+from shiporskip.storage.queries import (
+    CategoryTotals,
+    category_ranking,
+    category_totals,
+    tools_by_slug,
+)
 from shiporskip.web.common import compare_path, panel_summaries
 from shiporskip.web.critics import page_number
 from shiporskip.web.schemas import CategoryOut, ToolSummary, category_out, tool_summary
@@ -77,24 +82,23 @@ def _counts_text(tools: int, shipped: int) -> str:
 
 def categories_page(runtime: Runtime) -> CategoriesPage:
     """Every category with how many tools it holds and how many the panel shipped."""
-    heads = tool_heads(runtime.engine)
-    _, summaries = panel_summaries(runtime, runtime.critics())
+    totals = category_totals(runtime.engine)
     rows = []
     for category in CATEGORIES:
-        mine = [h.slug for h in heads if h.category == category.slug]
-        reviewed = [summaries[s] for s in mine if s in summaries and summaries[s].reported]
-        shipped = sum(s.verdict is PanelVerdict.ship for s in reviewed)
+        mine = totals.get(category.slug, CategoryTotals(0, 0, 0))
         rows.append(
             CategoryRow(
                 **category_out(category.slug).model_dump(),
-                tools=len(mine),
-                reviewed=len(reviewed),
-                shipped=shipped,
-                text=_counts_text(len(mine), shipped),
+                tools=mine.tools,
+                reviewed=mine.reviewed,
+                shipped=mine.shipped,
+                text=_counts_text(mine.tools, mine.shipped),
                 url=f"/categories/{category.slug}",
             )
         )
-    return CategoriesPage(count=len(rows), tools=len(heads), categories=rows)
+    return CategoriesPage(
+        count=len(rows), tools=sum(t.tools for t in totals.values()), categories=rows
+    )
 
 
 def rank_key(tool: Tool, summary: PanelSummary | None) -> tuple[int, float, float, str]:
@@ -142,30 +146,35 @@ def _page_url(slug: str, page: int) -> str:
 
 def category_page(runtime: Runtime, category: Category, page: int = 1) -> CategoryPage:
     """One category's tools ranked by the panel (a page at a time), with alternatives."""
-    tools = runtime.catalog.list(category=category.slug)
-    _, summaries = panel_summaries(runtime, runtime.critics(), [t.slug for t in tools])
-    tools.sort(key=lambda t: rank_key(t, summaries.get(t.slug)))
-    reviewed = [summaries[t.slug] for t in tools if t.slug in summaries]
-    reviewed = [s for s in reviewed if s.reported]
-    pages = max(1, math.ceil(len(tools) / PAGE_SIZE))
+    totals = category_totals(runtime.engine, category.slug).get(
+        category.slug, CategoryTotals(0, 0, 0)
+    )
+    pages = max(1, math.ceil(totals.tools / PAGE_SIZE))
     page = min(max(page, 1), pages)
     first = (page - 1) * PAGE_SIZE
-    window = tools[first : first + PAGE_SIZE]
-    best = tools[: ALTERNATIVES_SHOWN + 1]
-    cards = {t.slug: tool_summary(t, summaries.get(t.slug)) for t in (*best, *window)}
-    shown = [cards[t.slug] for t in window]
+    window = category_ranking(runtime.engine, category.slug, PAGE_SIZE, first)
+    best = (
+        window[: ALTERNATIVES_SHOWN + 1]
+        if page == 1
+        else category_ranking(runtime.engine, category.slug, ALTERNATIVES_SHOWN + 1)
+    )
+    slugs = list(dict.fromkeys((*best, *window)))
+    full = tools_by_slug(runtime.engine, slugs)
+    _, summaries = panel_summaries(runtime, runtime.critics(), slugs)
+    cards = {s: tool_summary(full[s], summaries.get(s)) for s in slugs if s in full}
+    shown = [cards[s] for s in window if s in cards]
     return CategoryPage(
         category=category_out(category.slug),
-        count=len(tools),
-        reviewed=len(reviewed),
-        shipped=sum(s.verdict is PanelVerdict.ship for s in reviewed),
+        count=totals.tools,
+        reviewed=totals.reviewed,
+        shipped=totals.shipped,
         page=page,
         pages=pages,
         first_rank=first + 1,
         prev_url=_page_url(category.slug, page - 1) if page > 1 else None,
         next_url=_page_url(category.slug, page + 1) if page < pages else None,
         tools=shown,
-        alternatives=_alternatives(shown, [cards[t.slug] for t in best], len(tools)),
+        alternatives=_alternatives(shown, [cards[s] for s in best if s in cards], totals.tools),
         other_categories=[category_out(c.slug) for c in CATEGORIES if c.slug != category.slug],
     )
 

@@ -45,17 +45,22 @@ def critic_stats(critic: Critic, all_panels: dict[str, ToolPanel]) -> CriticStat
     """Ship rate with its interval; flagged when a critic ships or skips everything."""
     votes = [p.votes[critic.id] for p in all_panels.values() if critic.id in p.votes]
     ships = sum(v.verdict is Verdict.ship for v in votes)
-    rate = Proportion(ships, len(votes))
+    return counted_critic_stats(critic, len(votes), ships)
+
+
+def counted_critic_stats(critic: Critic, reviews: int, ships: int) -> CriticStats:
+    """`critic_stats` from counts already made (by the database, for a large catalog)."""
+    rate = Proportion(ships, reviews)
     warning = None
-    if len(votes) >= 5 and ships in (0, len(votes)):
+    if reviews >= 5 and ships in (0, reviews):
         word = "shipped" if ships else "skipped"
-        warning = f"{critic.name} has {word} every one of {len(votes)} tools: uncalibrated so far"
+        warning = f"{critic.name} has {word} every one of {reviews} tools: uncalibrated so far"
     return CriticStats(
         id=critic.id,
         name=critic.name,
         role=critic.role,
         motto=critic.motto,
-        reviews=len(votes),
+        reviews=reviews,
         ships=ships,
         ship_pct=None if rate.value is None else 100 * rate.value,
         ship_pct_text=rate.percent(),

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from shiporskip.domain.categories import CATEGORIES
 from shiporskip.runtime import Runtime
-from shiporskip.web.common import CriticStats, critic_stats, panel_summaries
+from shiporskip.storage.queries import (
+    catalog_counts,
+    critic_tallies,
+    first_by_name,
+    panel_heads,
+    tools_by_slug,
+)
+from shiporskip.web.common import CriticStats, counted_critic_stats, panel_summaries
 from shiporskip.web.schemas import CategoryOut, ToolSummary, category_out, tool_summary
 from shiporskip.web.site import Meta, Page, SiteDep, runtime_of
 
 router = APIRouter()
+
+HOME_TOOLS = 60
 
 
 class CategoryCount(CategoryOut):
@@ -34,43 +41,38 @@ class HomePage(Page):
 
 
 def home_page(runtime: Runtime) -> HomePage:
-    tools = runtime.catalog.list()
     critics = runtime.critics()
-    panels, summaries = panel_summaries(runtime, critics)
-    by_slug = {t.slug: t for t in tools}
-    cards = {t.slug: tool_summary(t, summaries.get(t.slug)) for t in tools}
-    reviewed = sorted(
-        (p for p in panels.values() if p.votes and p.slug in by_slug),
-        key=lambda p: (p.reviewed_at, p.slug),
-        reverse=True,
+    count, sample_count, counts = catalog_counts(runtime.engine)
+    latest_slugs, split_slugs, reviewed_count = panel_heads(
+        runtime.engine, latest=8, splits=6, min_reported=max(3, len(critics) - 2)
     )
-    latest = [cards[p.slug] for p in reviewed[:8]]
+    # "All tools" is the first page by name; the categories page every tool, ranked.
+    first = first_by_name(runtime.engine, HOME_TOOLS)
+    wanted = {*latest_slugs, *split_slugs} - {t.slug for t in first}
+    tools = [*first, *tools_by_slug(runtime.engine, wanted).values()]
+    _, summaries = panel_summaries(runtime, critics, [t.slug for t in tools])
+    cards = {t.slug: tool_summary(t, summaries.get(t.slug)) for t in tools}
+    latest = [cards[s] for s in latest_slugs if s in cards]
     # The biggest splits: the closest votes among panels where most critics reported.
-    contested = [
-        p
-        for p in reviewed
-        if summaries[p.slug].reported >= max(3, len(critics) - 2)
-        and abs(summaries[p.slug].ships - summaries[p.slug].skips) <= 1
-    ]
-    contested.sort(key=lambda p: (abs(summaries[p.slug].ships - summaries[p.slug].skips), p.slug))
-    counts = Counter(t.category for t in tools)
+    splits = [cards[s] for s in split_slugs if s in cards]
+    tallies = critic_tallies(runtime.engine)
     return HomePage(
-        count=len(tools),
-        sample_count=sum(t.sample for t in tools),
-        reviewed_count=len(reviewed),
+        count=count,
+        sample_count=sample_count,
+        reviewed_count=reviewed_count,
         todays_tool=latest[0] if latest else None,
         latest=latest,
-        splits=[cards[p.slug] for p in contested[:6]],
-        critics=[critic_stats(c, panels) for c in critics],
+        splits=splits,
+        critics=[counted_critic_stats(c, *tallies.get(c.id, (0, 0))) for c in critics],
         categories=[
             CategoryCount(
                 **category_out(c.slug).model_dump(),
-                tools=counts[c.slug],
+                tools=counts.get(c.slug, 0),
                 url=f"/categories/{c.slug}",
             )
             for c in CATEGORIES
         ],
-        tools=sorted(cards.values(), key=lambda t: t.name.lower()),
+        tools=sorted((cards[t.slug] for t in first), key=lambda t: t.name.lower()),
     )
 
 

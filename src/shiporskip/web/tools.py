@@ -10,11 +10,11 @@ from pydantic import BaseModel
 
 from shiporskip.domain.categories import resolve_category
 from shiporskip.domain.text import name_key
-from shiporskip.domain.tools import Tool
 from shiporskip.domain.votes import Community
 from shiporskip.errors import NotFoundError, UserError
 from shiporskip.panel.run import panel_summary
 from shiporskip.runtime import Runtime
+from shiporskip.storage.queries import similar_tools, tools_by_slug, tools_named
 from shiporskip.storage.votes import VoteStore
 from shiporskip.web.common import compare_path, panel_summaries
 from shiporskip.web.compare import ToolPricingRead, UsageParam, tool_pricing_read
@@ -36,6 +36,9 @@ from shiporskip.web.site import Meta, Page, SiteDep, not_found, runtime_of
 from shiporskip.web.votes import vote_box
 
 router = APIRouter()
+
+SIMILAR = 6
+COMPARE = 8
 
 
 class CompareLink(BaseModel):
@@ -73,14 +76,6 @@ class ToolList(Page):
     tools: list[ToolSummary]
 
 
-def _name_index(tools: list[Tool]) -> dict[str, Tool]:
-    index: dict[str, Tool] = {}
-    for tool in tools:
-        for key in tool.name_keys:
-            index.setdefault(key, tool)
-    return index
-
-
 def tool_page(runtime: Runtime, slug: str, usage: str | None = None) -> ToolPage:
     tool = runtime.catalog.get(slug)
     critics = runtime.critics()
@@ -115,39 +110,35 @@ def tool_page(runtime: Runtime, slug: str, usage: str | None = None) -> ToolPage
         for c in critics
         if c.id in failed and c.id not in current
     ]
-    all_tools = runtime.catalog.list()
-    _, summaries = panel_summaries(runtime, critics)
-    peers = [t for t in all_tools if t.category == tool.category and t.slug != slug]
-    peers.sort(
-        key=lambda t: (
-            -(summaries[t.slug].ship_pct or -1) if t.slug in summaries else 1,
-            t.name.lower(),
-        )
-    )
     links: dict[str, CompareLink] = {}
-    index = _name_index(all_tools)
-    for review in reviews:
-        for competitor in review.competitors:
-            other = index.get(name_key(competitor))
-            if other and other.slug != slug and other.slug not in links:
-                links[other.slug] = CompareLink(
-                    slug=other.slug,
-                    name=other.name,
-                    url=compare_path(slug, other.slug),
-                    reason=f"named by the {review.role.split('·')[0].strip().lower()}",
-                )
-    for peer in peers:
-        if len(links) >= 8:
+    named = [(review, c) for review in reviews for c in review.competitors]
+    index = tools_named(runtime.engine, (name_key(c) for _, c in named))
+    for review, competitor in named:
+        found = index.get(name_key(competitor))
+        if found and found[0] != slug and found[0] not in links:
+            links[found[0]] = CompareLink(
+                slug=found[0],
+                name=found[1],
+                url=compare_path(slug, found[0]),
+                reason=f"named by the {review.role.split('·')[0].strip().lower()}",
+            )
+    # Enough of the best-ranked peers to fill the similar list and the compare links.
+    peers = similar_tools(runtime.engine, tool.category, slug, max(SIMILAR, COMPARE + len(links)))
+    for peer_slug, peer_name in peers:
+        if len(links) >= COMPARE:
             break
         links.setdefault(
-            peer.slug,
+            peer_slug,
             CompareLink(
-                slug=peer.slug,
-                name=peer.name,
-                url=compare_path(slug, peer.slug),
+                slug=peer_slug,
+                name=peer_name,
+                url=compare_path(slug, peer_slug),
                 reason=f"also in {tool.category_info.name}",
             ),
         )
+    similar = [s for s, _ in peers[:SIMILAR]]
+    full = tools_by_slug(runtime.engine, similar)
+    _, summaries = panel_summaries(runtime, critics, similar)
     detail = tool_detail(tool)
     panel = panel_out(summary)
     reviewed_at = max((r.created_at for r in current.values() if r.created_at), default=None)
@@ -168,8 +159,8 @@ def tool_page(runtime: Runtime, slug: str, usage: str | None = None) -> ToolPage
         reviews=reviews,
         failures=failures,
         flags=[FlagOut(**f) for f in runtime.catalog.flags(slug)],
-        similar=[tool_summary(t, summaries.get(t.slug)) for t in peers[:6]],
-        compare_with=list(links.values())[:8],
+        similar=[tool_summary(full[s], summaries.get(s)) for s in similar if s in full],
+        compare_with=list(links.values())[:COMPARE],
         share_text=f"{tool.name} — the shiporskip panel says {verdict}: {url}",
         embed=Embed(
             badge_url=badge,

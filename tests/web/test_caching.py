@@ -1,0 +1,190 @@
+"""Conditional GET: ETags on pages and API JSON, 304s, and invalidation by reviews and votes."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.responses import HTMLResponse, StreamingResponse
+from starlette.routing import Route
+
+from shiporskip.domain.reviews import ReviewDraft, ReviewRecord
+from shiporskip.runtime import Runtime
+from shiporskip.sample_data import load_samples_if_empty
+from shiporskip.settings import replace
+from shiporskip.web import caching
+from shiporskip.web.app import create_app
+from shiporskip.web.votes import VOTER_COOKIE
+
+TOOL = "/tools/claude-sonnet-4"
+COMPARE = "/compare/claude-sonnet-4-vs-smolvlm2-2b"
+
+
+@pytest.fixture
+def client(sqlite_runtime: Runtime) -> Iterator[TestClient]:
+    load_samples_if_empty(sqlite_runtime)
+    sqlite_runtime.settings = replace(sqlite_runtime.settings, admin_token="t" * 20)
+    with TestClient(create_app(sqlite_runtime)) as c:
+        yield c
+
+
+def tagged(client: TestClient, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200
+    assert response.headers["cache-control"] in ("no-cache", "private, no-cache")
+    assert "Cookie" in response.headers["vary"]
+    return response.headers["etag"]
+
+
+def revalidate(client: TestClient, path: str, tag: str, method: str = "GET"):  # type: ignore[no-untyped-def]
+    return client.request(method, path, headers={"If-None-Match": tag})
+
+
+@pytest.mark.parametrize("path", [TOOL, COMPARE, "/", "/api/v1/tools/claude-sonnet-4"])
+def test_matching_if_none_match_gets_304_without_body(client: TestClient, path: str) -> None:
+    tag = tagged(client, path)
+    response = revalidate(client, path, tag)
+    assert response.status_code == 304
+    assert response.content == b""
+    assert response.headers["etag"] == tag
+    assert response.headers["cache-control"] == "no-cache" and "Cookie" in response.headers["vary"]
+    assert "content-length" not in response.headers or response.headers["content-length"] == "0"
+    assert revalidate(client, path, f'"other", W/{tag}').status_code == 304, "weak comparison"
+    assert revalidate(client, path, '"other"').status_code == 200
+
+
+def test_first_visit_sets_the_cookie_and_is_never_a_304(client: TestClient) -> None:
+    first = client.get(TOOL, headers={"If-None-Match": "*"})
+    assert first.status_code == 200 and VOTER_COOKIE in first.cookies
+    assert first.headers["cache-control"] == "private, no-cache"
+    # The page was rendered for the visitor id it set, so coming back with it revalidates.
+    assert revalidate(client, TOOL, first.headers["etag"]).status_code == 304
+
+
+def test_a_page_renders_fresh_form_tokens_but_keeps_its_tag(client: TestClient) -> None:
+    tag = tagged(client, TOOL)
+    a = client.get(TOOL)
+    time.sleep(1.05)  # the signed tokens carry a timestamp in seconds
+    b = client.get(TOOL)
+    assert a.text != b.text, "each render has fresh tokens"
+    assert a.headers["etag"] == b.headers["etag"] == tag
+
+
+def test_another_visitor_never_gets_a_304_for_a_page(client: TestClient) -> None:
+    tag = tagged(client, TOOL)
+    with TestClient(client.app) as other:
+        other.get("/api/v1/session")
+        response = revalidate(other, TOOL, tag)
+    assert response.status_code == 200, "the page holds the other visitor's CSRF token"
+    assert response.headers["etag"] != tag
+
+
+def test_api_json_is_the_same_for_every_visitor(client: TestClient) -> None:
+    tag = tagged(client, "/api/v1/tools/claude-sonnet-4")
+    with TestClient(client.app) as other:
+        assert revalidate(other, "/api/v1/tools/claude-sonnet-4", tag).status_code == 304
+
+
+def test_a_vote_changes_the_tag(client: TestClient) -> None:
+    token = client.get("/api/v1/session").json()["csrf_token"]
+    tags = {path: tagged(client, path) for path in (TOOL, COMPARE)}
+    voted = client.post(
+        "/api/v1/tools/claude-sonnet-4/vote", json={"vote": "ship"}, headers={"X-CSRF-Token": token}
+    )
+    assert voted.status_code == 200 and "etag" not in voted.headers
+    for path, tag in tags.items():
+        response = revalidate(client, path, tag)
+        assert response.status_code == 200, path
+        assert response.headers["etag"] != tag
+        assert revalidate(client, path, response.headers["etag"]).status_code == 304
+
+
+def test_a_new_review_changes_the_tag(client: TestClient, sqlite_runtime: Runtime) -> None:
+    tags = {path: tagged(client, path) for path in (TOOL, COMPARE, "/api/v1/tools/claude-sonnet-4")}
+    draft = ReviewDraft(
+        verdict="skip",  # type: ignore[arg-type]
+        score=20,
+        one_liner="A brand-new verdict from the Skeptic",
+        body="Rewritten after a rerun. " * 10,
+    )
+    record = ReviewRecord(
+        tool_slug="claude-sonnet-4",
+        critic_id="skeptic",
+        status="ok",
+        draft=draft,
+        provider="test",
+        model="test:model",
+        prompt_version="test",
+        input_hash="test:new",
+        params={},
+        raw_output=None,
+        notes=(),
+        attempts=1,
+        is_sample=False,
+    )
+    sqlite_runtime.reviews.add(record, sqlite_runtime.catalog.tool_id("claude-sonnet-4"))
+    for path, tag in tags.items():
+        response = revalidate(client, path, tag)
+        assert response.status_code == 200, path
+        assert response.headers["etag"] != tag
+    assert "A brand-new verdict from the Skeptic" in client.get(TOOL).text
+
+
+def test_head_is_tagged_like_get(client: TestClient) -> None:
+    tag = tagged(client, TOOL)
+    head = client.head(TOOL)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["etag"] == tag
+    assert revalidate(client, TOOL, tag, method="HEAD").status_code == 304
+
+
+def test_posts_are_untouched(client: TestClient) -> None:
+    token = client.get("/api/v1/session").json()["csrf_token"]
+    response = client.post(
+        "/tools/claude-sonnet-4/vote",
+        data={"csrf": token, "vote": "ship"},
+        headers={"If-None-Match": "*"},
+        follow_redirects=False,
+    )
+    assert response.status_code == 303
+    assert "etag" not in response.headers and "vary" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin", "/admin/login", "/signin", "/newsletter/archive", "/static/site.css"]
+)
+def test_personal_pages_and_files_get_no_etag_from_us(client: TestClient, path: str) -> None:
+    response = client.get(path, follow_redirects=False)
+    assert response.status_code < 500
+    if path.startswith("/static/"):
+        assert "no-cache" not in response.headers.get("cache-control", "")
+    else:
+        assert "etag" not in response.headers
+
+
+def test_errors_and_other_types_are_left_alone(client: TestClient) -> None:
+    assert "etag" not in client.get("/tools/no-such-tool").headers
+    assert "etag" not in client.get("/robots.txt").headers
+    assert "etag" not in client.get("/healthz").headers, "not a page or /api/v1"
+
+
+def test_streaming_responses_pass_through() -> None:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"<p>one</p>"
+        yield b"<p>two</p>"
+
+    async def stream(request: object) -> StreamingResponse:
+        return StreamingResponse(chunks(), media_type="text/html")
+
+    async def page(request: object) -> HTMLResponse:
+        return HTMLResponse("<p>whole</p>")
+
+    app = Starlette(routes=[Route("/stream", stream), Route("/page", page)])
+    with TestClient(caching.ConditionalGet(app)) as c:
+        streamed = c.get("/stream", headers={"If-None-Match": "*"})
+        assert streamed.status_code == 200 and streamed.text == "<p>one</p><p>two</p>"
+        assert "etag" not in streamed.headers
+        assert c.get("/page", headers={"If-None-Match": "*"}).status_code == 304
