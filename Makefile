@@ -56,6 +56,8 @@ screenshots: setup-dev  ## Refresh docs/screenshots from the browser tests
 	SHIPORSKIP_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q tests/browser
 
 bench: setup-dev  ## Run the benchmark suite; writes docs/BENCHMARKS.md
+	@command -v wrk >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
+		apt-get install -y -q wrk; } || echo "No wrk: page figures come from the Python client only"
 	$(BIN)/python -m bench
 
 clean:
