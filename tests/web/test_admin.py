@@ -18,7 +18,7 @@ from shiporskip.settings import replace
 from shiporskip.storage.schema import jobs
 from shiporskip.storage.submissions import SubmissionStore
 from shiporskip.storage.votes import Limits, VoteStore
-from shiporskip.web import admin
+from shiporskip.web import admin_auth as admin
 from shiporskip.web.app import create_app
 from tests.factories import make_tool
 

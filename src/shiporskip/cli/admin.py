@@ -7,9 +7,9 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from shiporskip import moderation
 from shiporskip.cli.common import cells, console, print_json, runtime
 from shiporskip.errors import UserError
-from shiporskip.jobs.worker import enqueue_review, open_queue
 from shiporskip.runtime import Runtime
 from shiporskip.storage.submissions import STATUSES, Submission, SubmissionStore
 from shiporskip.storage.votes import VoteStore
@@ -109,8 +109,7 @@ def submissions_approve(ctx: typer.Context, submission_id: IdArg) -> None:
     Example: shiporskip submissions approve 3
     """
     with runtime(ctx) as rt:
-        queue = open_queue(rt)
-        done = _store(rt).approve(submission_id, lambda slug: enqueue_review(queue, slug))
+        done = moderation.approve(rt, submission_id)
     console.print(
         f"Approved submission {done.id}: {done.tool.name} is in the catalog as "
         f"{done.tool_slug}; its review is queued as job {done.job_id}.",
@@ -151,12 +150,9 @@ def votes_void(
     if (voter is None) == (ip is None):
         raise UserError("give either --voter ID or --ip CIDR (one of them)")
     with runtime(ctx) as rt:
-        store = VoteStore(rt.engine)
-        count = store.void_voter(voter) if voter is not None else store.void_network(str(ip))
-    who = f"voter {voter}" if voter is not None else f"network {ip}"
+        count, who = moderation.void(rt, voter or "", ip or "")
     console.print(
-        f"Voided {count} votes of {who} and suspended its voters; the community counts "
-        "now leave them out.",
+        f"Voided {count} votes of {who}; the community counts now leave them out.",
         markup=False,
     )
 

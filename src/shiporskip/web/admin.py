@@ -9,14 +9,11 @@ sign-ins are limited per client address.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
-import time
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import yaml
@@ -29,9 +26,9 @@ from shiporskip.catalog import describe_validation_error
 from shiporskip.domain.tools import Tool
 from shiporskip.errors import DuplicateToolError, NotFoundError, UserError
 from shiporskip.jobs.api import JobInfo
-from shiporskip.jobs.worker import enqueue_review, open_queue
+from shiporskip.jobs.worker import open_queue
+from shiporskip.moderation import approve, review, void
 from shiporskip.runtime import Runtime
-from shiporskip.security import TokenError, secret_key
 from shiporskip.storage.submissions import (
     PENDING,
     STATUSES,
@@ -40,32 +37,24 @@ from shiporskip.storage.submissions import (
     SubmissionStateError,
 )
 from shiporskip.storage.votes import VoteStore
+from shiporskip.web.admin_auth import (
+    ADMIN_COOKIE,
+    MAX_FORM,
+    PRIVATE_HEADERS,
+    SESSION_SECONDS,
+    Session,
+    SignInRequired,
+    admin_form,
+    admin_token,
+    bearer,
+    check_token,
+    token_fingerprint,
+)
 from shiporskip.web.site import Meta, Page, runtime_of
 from shiporskip.web.submit import Invalid, read_body, read_form, store
 from shiporskip.web.votes import check_csrf, csrf_token, request_voter, signer, voter_from_cookie
 
-ADMIN_COOKIE = "sos_admin"
-SESSION_SECONDS = 12 * 3600
-MIN_TOKEN = 16
-MAX_FORM = 64 * 1024
-FAILURES_ALLOWED = 5
-FAILURE_WINDOW = 15 * 60
-PRIVATE_HEADERS = {
-    "Cache-Control": "no-store",
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
-    "Referrer-Policy": "same-origin",
-    "X-Robots-Tag": "noindex",
-}
-OFF = (
-    "The admin area is off. To turn it on, set SHIPORSKIP_ADMIN_TOKEN to a random string of "
-    "at least 16 characters and restart the server."
-)
 T = TypeVar("T")
-
-
-class SignInRequired(Exception):
-    """No valid admin session: answer with the sign-in page (HTTP 401)."""
 
 
 class AdminRoute(APIRoute):
@@ -88,112 +77,6 @@ class AdminRoute(APIRoute):
 router = APIRouter(route_class=AdminRoute)
 
 
-# -- authentication ----------------------------------------------------------------------
-class Failures:
-    """Failed sign-ins per client address in a sliding window (kept by each server process)."""
-
-    def __init__(self, allowed: int = FAILURES_ALLOWED, window: float = FAILURE_WINDOW) -> None:
-        self.allowed, self.window = allowed, window
-        self._seen: dict[str, list[float]] = {}
-
-    def wait(self, key: str) -> int:
-        """0 when `key` may try again now, else the whole seconds until it may."""
-        now = time.monotonic()
-        recent = [t for t in self._seen.pop(key, []) if now - t < self.window]
-        if recent:  # addresses whose failures have aged out are forgotten
-            self._seen[key] = recent
-        return 0 if len(recent) < self.allowed else int(recent[0] + self.window - now) + 1
-
-    def add(self, key: str) -> None:
-        self._seen.setdefault(key, []).append(time.monotonic())
-
-
-def _failures(request: Request) -> Failures:
-    if not hasattr(request.app.state, "admin_failures"):
-        request.app.state.admin_failures = Failures()
-    return request.app.state.admin_failures  # type: ignore[no-any-return]
-
-
-def admin_token(runtime: Runtime) -> str:
-    """The configured token; 404 when the area is off, 403 when the token is too short."""
-    token = runtime.settings.admin_token
-    if not token:
-        raise HTTPException(404, OFF)
-    if len(token) < MIN_TOKEN:
-        raise HTTPException(
-            403,
-            f"The admin area refuses to start: SHIPORSKIP_ADMIN_TOKEN is shorter than {MIN_TOKEN} "
-            "characters. Set a longer random string and restart the server.",
-        )
-    return token
-
-
-def _check_token(request: Request, given: str, status: int) -> None:
-    """Compare in constant time; too many failures from one address get 429."""
-    ip = request.client.host if request.client else "unknown"
-    failures = _failures(request)
-    wait = failures.wait(ip)
-    if wait:
-        raise HTTPException(
-            429,
-            f"too many failed sign-ins from your address; try again in {wait // 60 + 1} minutes",
-            headers={"Retry-After": str(wait)},
-        )
-    token = admin_token(runtime_of(request))
-    if not secrets.compare_digest(given.encode(), token.encode()):
-        failures.add(ip)
-        raise HTTPException(status, "that is not the admin token; check SHIPORSKIP_ADMIN_TOKEN")
-
-
-def _fingerprint(runtime: Runtime) -> str:
-    # Sessions name the token they were opened with, so changing the token ends them all.
-    key = secret_key(runtime.settings).encode()
-    return hmac.new(key, admin_token(runtime).encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def admin_session(request: Request) -> str:
-    """The signed-in session's id (CSRF tokens are bound to it), or SignInRequired."""
-    runtime = runtime_of(request)
-    fingerprint = _fingerprint(runtime)
-    raw = request.cookies.get(ADMIN_COOKIE)
-    if not raw:
-        raise SignInRequired("Sign in with the admin token to continue.")
-    try:
-        value = signer(runtime).unsign("admin", raw, max_age=SESSION_SECONDS)
-    except TokenError as exc:
-        if "expired" in str(exc):
-            raise SignInRequired("Your admin session expired; sign in again.") from None
-        raise SignInRequired("Your admin session cookie is not valid; sign in again.") from None
-    if not isinstance(value, dict) or not secrets.compare_digest(
-        str(value.get("fp", "")), fingerprint
-    ):
-        raise SignInRequired("The admin token changed since you signed in; sign in again.")
-    return str(value["sid"])
-
-
-def bearer(request: Request) -> None:
-    """Dependency of the JSON endpoints: `Authorization: Bearer TOKEN`."""
-    admin_token(runtime_of(request))
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not given.strip():
-        raise HTTPException(
-            401,
-            "send the admin token as `Authorization: Bearer TOKEN`",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    _check_token(request, given.strip(), 401)
-
-
-Session = Annotated[str, Depends(admin_session)]
-
-
-async def _form(request: Request, sid: str) -> dict[str, str]:
-    values = await read_form(request, MAX_FORM)
-    check_csrf(runtime_of(request), sid, values.get("csrf"))
-    return values
-
-
-# -- pages -------------------------------------------------------------------------------
 class LoginPage(Page):
     message: str
     problem: bool
@@ -296,31 +179,6 @@ def _run(call: Callable[[], T]) -> T:
         raise HTTPException(status_of(exc), str(exc)) from None
 
 
-# -- actions (shared by the pages and the JSON API) --------------------------------------
-def approve(runtime: Runtime, submission_id: int) -> Submission:
-    """Into the catalog (one transaction), then queue the panel's review."""
-    queue = open_queue(runtime)
-    return store(runtime).approve(submission_id, lambda slug: enqueue_review(queue, slug))
-
-
-def void(runtime: Runtime, voter: str, ip: str) -> tuple[int, str]:
-    """Void the votes of one voter or one IP range; (votes voided, what was voided)."""
-    voter, ip = voter.strip(), ip.strip()
-    if not (voter or ip):
-        raise UserError("give a voter id or an IP range (e.g. 203.0.113.0/24) to void")
-    if voter and ip:
-        raise UserError("give either a voter id or an IP range, not both")
-    votes = VoteStore(runtime.engine)
-    if voter:
-        return votes.void_voter(voter), f"voter {voter}, now suspended"
-    return votes.void_network(ip), f"network {ip}, its voters suspended"
-
-
-def review(runtime: Runtime, slug: str) -> int | None:
-    runtime.catalog.get(slug)
-    return enqueue_review(open_queue(runtime), slug)
-
-
 def edit(runtime: Runtime, slug: str, text: str) -> Tool:
     """Replace a tool with edited YAML, validated like an import entry; nothing saved on error."""
     try:
@@ -366,7 +224,7 @@ async def login(request: Request) -> Response:
     check_csrf(runtime, voter, values.get("csrf"))
     target = values.get("next", "/admin")
     try:
-        _check_token(request, values.get("token", ""), 403)
+        check_token(request, values.get("token", ""), 403)
     except HTTPException as exc:
         if exc.status_code == 429:
             raise
@@ -374,7 +232,7 @@ async def login(request: Request) -> Response:
     if not target.startswith("/admin") or target.startswith("//"):
         target = "/admin"
     response = RedirectResponse(target, status_code=303)
-    session = {"sid": "a_" + secrets.token_urlsafe(18), "fp": _fingerprint(runtime)}
+    session = {"sid": "a_" + secrets.token_urlsafe(18), "fp": token_fingerprint(runtime)}
     response.set_cookie(
         ADMIN_COOKIE,
         signer(runtime).sign("admin", session),
@@ -389,7 +247,7 @@ async def login(request: Request) -> Response:
 
 @router.post("/admin/logout", include_in_schema=False)
 async def logout(request: Request, sid: Session) -> Response:
-    await _form(request, sid)
+    await admin_form(request, sid)
     response = RedirectResponse("/admin/login", status_code=303)
     response.delete_cookie(ADMIN_COOKIE, path="/admin")
     return response
@@ -423,7 +281,7 @@ def queue(request: Request, sid: Session, status: str = PENDING) -> Response:
 
 @router.post("/admin/submissions/{submission_id}/{action}", include_in_schema=False)
 async def decide(request: Request, sid: Session, submission_id: int, action: str) -> Response:
-    values = await _form(request, sid)
+    values = await admin_form(request, sid)
     runtime = runtime_of(request)
     try:
         if action == "approve":
@@ -463,7 +321,7 @@ def votes_page(request: Request, sid: Session) -> Response:
 
 @router.post("/admin/votes/void", include_in_schema=False)
 async def void_form(request: Request, sid: Session) -> Response:
-    values = await _form(request, sid)
+    values = await admin_form(request, sid)
     voter, ip = values.get("voter", ""), values.get("ip", "")
     try:
         count, label = void(runtime_of(request), voter, ip)
@@ -485,7 +343,7 @@ def jobs_page(request: Request, sid: Session) -> Response:
 
 @router.post("/admin/jobs/{job_id}/retry", include_in_schema=False)
 async def retry_form(request: Request, sid: Session, job_id: int) -> Response:
-    await _form(request, sid)
+    await admin_form(request, sid)
     _run(lambda: open_queue(runtime_of(request)).retry(job_id))
     return _done("/admin/jobs", "retried", job_id)
 
@@ -504,7 +362,7 @@ def tools_page(request: Request, sid: Session) -> Response:
 
 @router.post("/admin/tools/{slug}/review", include_in_schema=False)
 async def review_form(request: Request, sid: Session, slug: str) -> Response:
-    await _form(request, sid)
+    await admin_form(request, sid)
     job = _run(lambda: review(runtime_of(request), slug))
     return _done("/admin/tools", "queued", f"{slug} (job {job})")
 
@@ -518,7 +376,7 @@ def edit_page(request: Request, sid: Session, slug: str) -> Response:
 
 @router.post("/admin/tools/{slug}/edit", include_in_schema=False)
 async def edit_form(request: Request, sid: Session, slug: str) -> Response:
-    values = await _form(request, sid)
+    values = await admin_form(request, sid)
     runtime = runtime_of(request)
     current = _run(lambda: runtime.catalog.get(slug))
     text = values.get("yaml", "")

@@ -1,0 +1,150 @@
+"""Admin authentication: the token setting, browser sessions, Bearer tokens, CSRF.
+
+Off unless the admin_token setting holds at least 16 characters: there is no default
+password. A browser signs in with the token once and gets a signed, HttpOnly,
+SameSite=Strict session cookie for 12 hours; every admin form carries a CSRF token bound to
+that session. Scripts send `Authorization: Bearer TOKEN`. Failed sign-ins are limited per
+client address.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+
+from shiporskip.runtime import Runtime
+from shiporskip.security import TokenError, secret_key
+from shiporskip.web.site import runtime_of
+from shiporskip.web.submit import read_form
+from shiporskip.web.votes import check_csrf, signer
+
+ADMIN_COOKIE = "sos_admin"
+SESSION_SECONDS = 12 * 3600
+MIN_TOKEN = 16
+MAX_FORM = 64 * 1024
+FAILURES_ALLOWED = 5
+FAILURE_WINDOW = 15 * 60
+PRIVATE_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "Referrer-Policy": "same-origin",
+    "X-Robots-Tag": "noindex",
+}
+OFF = (
+    "The admin area is off. To turn it on, set SHIPORSKIP_ADMIN_TOKEN to a random string of "
+    "at least 16 characters and restart the server."
+)
+
+
+class SignInRequired(Exception):
+    """No valid admin session: answer with the sign-in page (HTTP 401)."""
+
+
+class Failures:
+    """Failed sign-ins per client address in a sliding window (kept by each server process)."""
+
+    def __init__(self, allowed: int = FAILURES_ALLOWED, window: float = FAILURE_WINDOW) -> None:
+        self.allowed, self.window = allowed, window
+        self._seen: dict[str, list[float]] = {}
+
+    def wait(self, key: str) -> int:
+        """0 when `key` may try again now, else the whole seconds until it may."""
+        now = time.monotonic()
+        recent = [t for t in self._seen.pop(key, []) if now - t < self.window]
+        if recent:  # addresses whose failures have aged out are forgotten
+            self._seen[key] = recent
+        return 0 if len(recent) < self.allowed else int(recent[0] + self.window - now) + 1
+
+    def add(self, key: str) -> None:
+        self._seen.setdefault(key, []).append(time.monotonic())
+
+
+def _failures(request: Request) -> Failures:
+    if not hasattr(request.app.state, "admin_failures"):
+        request.app.state.admin_failures = Failures()
+    return request.app.state.admin_failures  # type: ignore[no-any-return]
+
+
+def admin_token(runtime: Runtime) -> str:
+    """The configured token; 404 when the area is off, 403 when the token is too short."""
+    token = runtime.settings.admin_token
+    if not token:
+        raise HTTPException(404, OFF)
+    if len(token) < MIN_TOKEN:
+        raise HTTPException(
+            403,
+            f"The admin area refuses to start: SHIPORSKIP_ADMIN_TOKEN is shorter than {MIN_TOKEN} "
+            "characters. Set a longer random string and restart the server.",
+        )
+    return token
+
+
+def check_token(request: Request, given: str, status: int) -> None:
+    """Compare in constant time; too many failures from one address get 429."""
+    ip = request.client.host if request.client else "unknown"
+    failures = _failures(request)
+    wait = failures.wait(ip)
+    if wait:
+        raise HTTPException(
+            429,
+            f"too many failed sign-ins from your address; try again in {wait // 60 + 1} minutes",
+            headers={"Retry-After": str(wait)},
+        )
+    token = admin_token(runtime_of(request))
+    if not secrets.compare_digest(given.encode(), token.encode()):
+        failures.add(ip)
+        raise HTTPException(status, "that is not the admin token; check SHIPORSKIP_ADMIN_TOKEN")
+
+
+def token_fingerprint(runtime: Runtime) -> str:
+    # Sessions name the token they were opened with, so changing the token ends them all.
+    key = secret_key(runtime.settings).encode()
+    return hmac.new(key, admin_token(runtime).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def admin_session(request: Request) -> str:
+    """The signed-in session's id (CSRF tokens are bound to it), or SignInRequired."""
+    runtime = runtime_of(request)
+    fingerprint = token_fingerprint(runtime)
+    raw = request.cookies.get(ADMIN_COOKIE)
+    if not raw:
+        raise SignInRequired("Sign in with the admin token to continue.")
+    try:
+        value = signer(runtime).unsign("admin", raw, max_age=SESSION_SECONDS)
+    except TokenError as exc:
+        if "expired" in str(exc):
+            raise SignInRequired("Your admin session expired; sign in again.") from None
+        raise SignInRequired("Your admin session cookie is not valid; sign in again.") from None
+    if not isinstance(value, dict) or not secrets.compare_digest(
+        str(value.get("fp", "")), fingerprint
+    ):
+        raise SignInRequired("The admin token changed since you signed in; sign in again.")
+    return str(value["sid"])
+
+
+def bearer(request: Request) -> None:
+    """Dependency of the JSON endpoints: `Authorization: Bearer TOKEN`."""
+    admin_token(runtime_of(request))
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        raise HTTPException(
+            401,
+            "send the admin token as `Authorization: Bearer TOKEN`",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    check_token(request, given.strip(), 401)
+
+
+Session = Annotated[str, Depends(admin_session)]
+
+
+async def admin_form(request: Request, sid: str) -> dict[str, str]:
+    values = await read_form(request, MAX_FORM)
+    check_csrf(runtime_of(request), sid, values.get("csrf"))
+    return values
