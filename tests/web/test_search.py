@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -169,15 +168,13 @@ def test_sample_catalog_search(sqlite_runtime: Runtime) -> None:
         assert all(r["panel"] is None or "tally" in r["panel"] for r in data["results"])
 
 
-def test_search_over_thousands_of_tools_is_fast(sqlite_runtime: Runtime) -> None:
+def test_search_over_thousands_of_tools_ranks_and_caps(sqlite_runtime: Runtime) -> None:
+    # Speed is measured by bench/scale.py, not asserted here.
     batch = [make_tool(f"Widget {i}", tagline=f"Widget number {i}") for i in range(3000)]
     sqlite_runtime.catalog.import_tools(batch)
     with TestClient(create_app(sqlite_runtime)) as client:
-        start = time.perf_counter()
         for q in ("widget", "widget 12", "number", "zzzz"):
             assert client.get("/search", params={"q": q}).status_code == 200
-        elapsed = time.perf_counter() - start
         data = client.get("/api/v1/search", params={"q": "widget 12"}).json()
-    assert elapsed < 3.0
     assert data["count"] == 111 and data["results"][0]["slug"] == "widget-12"
     assert data["shown"] == 50
