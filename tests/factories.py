@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shiporskip.domain.reviews import ReviewDraft, ReviewRecord, Verdict
 from shiporskip.domain.tools import Tool
 
 
@@ -27,3 +28,30 @@ def tool_data(name: str = "Example Tool", **overrides: Any) -> dict[str, Any]:
 
 def make_tool(name: str = "Example Tool", **overrides: Any) -> Tool:
     return Tool.model_validate(tool_data(name, **overrides))
+
+
+def review_record(
+    slug: str,
+    critic: str,
+    verdict: str | None = "ship",
+    score: int = 70,
+    *,
+    one_liner: str = "A scripted take.",
+    body: str = " ".join(["word"] * 90),
+    status: str = "ok",
+    **fields: Any,
+) -> ReviewRecord:
+    """A stored review (or, with status "failed", a failed attempt) as the panel writes it."""
+    draft = None
+    if status == "ok" and verdict is not None:
+        draft = ReviewDraft(verdict=Verdict(verdict), score=score, one_liner=one_liner, body=body)
+    values: dict[str, Any] = {
+        "provider": "test",
+        "model": "test-model",
+        "prompt_version": "test",
+        "input_hash": f"{slug}:{critic}:{verdict}:{score}",
+        "params": {},
+        "error": None if status == "ok" else "timed out",
+    }
+    values.update(fields)
+    return ReviewRecord(tool_slug=slug, critic_id=critic, status=status, draft=draft, **values)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 from pathlib import Path
 from typing import Any
@@ -14,11 +15,18 @@ from shiporskip.settings import Settings
 
 def secret_key(settings: Settings) -> str:
     """The configured key, or one generated once and kept (mode 600) in the data dir."""
-    if settings.secret_key:
-        if len(settings.secret_key) < 16:
+    return _secret_key(settings.secret_key, str(settings.data_dir))
+
+
+@functools.lru_cache(maxsize=32)
+def _secret_key(configured: str, data_dir: str) -> str:
+    # Cached: every signed cookie and form token asks for the key, and it never changes
+    # while a process runs.
+    if configured:
+        if len(configured) < 16:
             raise UserError("secret_key is too short; use at least 16 random characters")
-        return settings.secret_key
-    path = Path(settings.data_dir) / "secret.key"
+        return configured
+    path = Path(data_dir) / "secret.key"
     if path.is_file():
         return path.read_text(encoding="utf-8").strip()
     key = secrets.token_urlsafe(48)

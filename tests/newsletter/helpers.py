@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shiporskip.domain.reviews import ReviewDraft, ReviewRecord, Verdict
+from shiporskip.domain.reviews import Verdict
 from shiporskip.newsletter.subscribers import SubscriberStore
 from shiporskip.runtime import Runtime
-from tests.factories import make_tool
+from tests.factories import make_tool, review_record
 
 CRITICS = ("builder", "skeptic", "futurist", "buyer", "operator", "user", "scientist")
 
@@ -32,17 +32,14 @@ def vote(
             continue
         verdict = Verdict.ship if mark == "S" else Verdict.skip
         score = scores[i] if scores else (70 if mark == "S" else 30)
-        draft = ReviewDraft(verdict=verdict, score=score, one_liner="A take.", body="Body text.")
-        record = ReviewRecord(
-            tool_slug=slug,
-            critic_id=critic,
-            status="ok",
-            draft=draft,
-            provider="test",
-            model="test",
-            prompt_version="test",
+        record = review_record(
+            slug,
+            critic,
+            verdict.value,
+            score,
+            one_liner="A take.",
+            body="Body text.",
             input_hash=f"{slug}:{critic}:{when.isoformat()}",
-            params={},
             created_at=when,
             is_sample=sample,
         )

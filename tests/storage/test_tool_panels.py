@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 
-from shiporskip.domain.reviews import ReviewDraft, ReviewRecord
+from shiporskip.domain.reviews import ReviewRecord
 from shiporskip.runtime import Runtime
 from shiporskip.storage import migrate
 from shiporskip.storage.queries import (
@@ -19,26 +19,20 @@ from shiporskip.storage.queries import (
 )
 from shiporskip.storage.reviews import panels
 from shiporskip.storage.schema import tool_panels, tools
-from tests.factories import make_tool
+from tests.factories import make_tool, review_record
 
 CRITICS = ["builder", "buyer", "skeptic"]
 
 
 def _record(slug: str, critic: str, verdict: str | None, score: int = 60) -> ReviewRecord:
-    draft = None
-    if verdict is not None:
-        draft = ReviewDraft(verdict=verdict, score=score, one_liner="A take.", body="Body.")
-    return ReviewRecord(
-        tool_slug=slug,
-        critic_id=critic,
-        status="ok" if draft else "failed",
-        draft=draft,
+    return review_record(
+        slug,
+        critic,
+        verdict,
+        score,
+        status="ok" if verdict is not None else "failed",
         provider="openai",
         model="gpt-4o-mini",
-        prompt_version="test",
-        input_hash=f"{slug}:{critic}:{verdict}:{score}",
-        params={},
-        error=None if draft else "timed out",
     )
 
 

@@ -11,13 +11,13 @@ from starlette.applications import Starlette
 from starlette.responses import HTMLResponse, StreamingResponse
 from starlette.routing import Route
 
-from shiporskip.domain.reviews import ReviewDraft, ReviewRecord
 from shiporskip.runtime import Runtime
 from shiporskip.sample_data import load_samples_if_empty
 from shiporskip.settings import replace
 from shiporskip.web import caching
 from shiporskip.web.app import create_app
 from shiporskip.web.votes import VOTER_COOKIE
+from tests.factories import review_record
 
 TOOL = "/tools/claude-sonnet-4"
 COMPARE = "/compare/claude-sonnet-4-vs-smolvlm2-2b"
@@ -104,26 +104,14 @@ def test_a_vote_changes_the_tag(client: TestClient) -> None:
 
 def test_a_new_review_changes_the_tag(client: TestClient, sqlite_runtime: Runtime) -> None:
     tags = {path: tagged(client, path) for path in (TOOL, COMPARE, "/api/v1/tools/claude-sonnet-4")}
-    draft = ReviewDraft(
-        verdict="skip",  # type: ignore[arg-type]
-        score=20,
+    record = review_record(
+        "claude-sonnet-4",
+        "skeptic",
+        "skip",
+        20,
         one_liner="A brand-new verdict from the Skeptic",
         body="Rewritten after a rerun. " * 10,
-    )
-    record = ReviewRecord(
-        tool_slug="claude-sonnet-4",
-        critic_id="skeptic",
-        status="ok",
-        draft=draft,
-        provider="test",
-        model="test:model",
-        prompt_version="test",
         input_hash="test:new",
-        params={},
-        raw_output=None,
-        notes=(),
-        attempts=1,
-        is_sample=False,
     )
     sqlite_runtime.reviews.add(record, sqlite_runtime.catalog.tool_id("claude-sonnet-4"))
     for path, tag in tags.items():

@@ -10,11 +10,10 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 
 from shiporskip.domain.pricing_read import reader_usage
-from shiporskip.domain.reviews import ReviewDraft, ReviewRecord, Verdict
 from shiporskip.runtime import Runtime
 from shiporskip.sample_data import load_samples_if_empty
 from shiporskip.web.app import create_app
-from tests.factories import make_tool
+from tests.factories import make_tool, review_record
 
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
@@ -38,22 +37,14 @@ def add_panel(
     tool_id = runtime.catalog.tool_id(slug)
     records = []
     for critic, (verdict, score) in votes.items():
-        draft = ReviewDraft(
-            verdict=Verdict(verdict),
-            score=score,
+        record = review_record(
+            slug,
+            critic,
+            verdict,
+            score,
             one_liner=text or f"{critic} on {slug}",
             body=text or " ".join(["word"] * 90),
-        )
-        record = ReviewRecord(
-            tool_slug=slug,
-            critic_id=critic,
-            status="ok",
-            draft=draft,
-            provider="test",
-            model="test-model",
-            prompt_version="test",
             input_hash=f"{slug}:{critic}",
-            params={},
         )
         records.append((record, tool_id))
     runtime.reviews.add_many(records)

@@ -12,13 +12,12 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 
 from shiporskip import critics as critics_package
-from shiporskip.domain.reviews import ReviewDraft, ReviewRecord
 from shiporskip.runtime import Runtime, open_runtime
 from shiporskip.sample_data import load_samples_if_empty
 from shiporskip.settings import load_settings
 from shiporskip.web import critics as critics_module
 from shiporskip.web.app import create_app
-from tests.factories import make_tool
+from tests.factories import make_tool, review_record
 
 BODY = " ".join(["word"] * 90)
 
@@ -36,20 +35,16 @@ def add_review(
     status: str = "ok",
 ) -> None:
     """Store one review (or a failed attempt) as the panel would."""
-    draft = None
-    if status == "ok":
-        draft = ReviewDraft(verdict=verdict, score=score, one_liner=one_liner, body=BODY)
-    record = ReviewRecord(
-        tool_slug=slug,
-        critic_id=critic,
+    record = review_record(
+        slug,
+        critic,
+        verdict,
+        score,
+        one_liner=one_liner,
+        body=BODY,
         status=status,
-        draft=draft,
         provider=provider,
         model=model,
-        prompt_version="test",
-        input_hash=f"{slug}:{critic}:{verdict}:{score}",
-        params={},
-        error=None if status == "ok" else "timed out",
         input_tokens=1000,
         output_tokens=200,
         cost_usd=0.01,

@@ -9,13 +9,12 @@ from datetime import UTC, date, datetime
 import pytest
 from fastapi.testclient import TestClient
 
-from shiporskip.domain.reviews import ReviewDraft, ReviewRecord
 from shiporskip.runtime import Runtime
 from shiporskip.sample_data import load_samples_if_empty
 from shiporskip.storage.embeds import EmbedKind, EmbedStore
 from shiporskip.web.app import create_app
 from shiporskip.web.embeds import FILLS, embed_stats
-from tests.factories import make_tool
+from tests.factories import make_tool, review_record
 
 SVG = "{http://www.w3.org/2000/svg}"
 HOSTILE = '<script>alert("x")</script>&amp;<img src=x onerror=alert(1)>'
@@ -35,22 +34,14 @@ def add_panel(
     tool_id = runtime.catalog.tool_id(slug)
     rows = []
     for critic, verdict in zip(critics, verdicts, strict=False):
-        draft = ReviewDraft(
-            verdict=verdict,
-            score=70 if verdict == "ship" else 30,
+        record = review_record(
+            slug,
+            critic.id,
+            verdict,
+            70 if verdict == "ship" else 30,
             one_liner=f"{critic.id}: {one_liner}",
             body=BODY,
-        )
-        record = ReviewRecord(
-            tool_slug=slug,
-            critic_id=critic.id,
-            status="ok",
-            draft=draft,
-            provider="test",
-            model="test-model",
-            prompt_version="test",
             input_hash=f"{slug}:{critic.id}",
-            params={},
             created_at=at or datetime.now(UTC),
         )
         rows.append((record, tool_id))
