@@ -150,6 +150,12 @@ class Settings:
         example="Weekly verdicts <verdicts@example.com>",
     )
     mail_rate: float = _setting(5.0, "Most newsletter messages sent per second.", example="1")
+    page_cache_mb: int = _setting(
+        64,
+        "Memory per server worker for rendered pages, in MB; 0 renders every request. "
+        "A cached page is served until a review, vote or catalog change touches the data.",
+        example="256",
+    )
     vote_min_count: int = _setting(
         5, "Community votes needed before a percentage is shown.", example="10"
     )
@@ -313,6 +319,8 @@ def load_settings(
     for name in ("llm_timeout", "llm_concurrency", "llm_max_tokens"):
         if getattr(settings, name) <= 0:
             raise UserError(f"{name} must be greater than 0")
+    if settings.page_cache_mb < 0:
+        raise UserError("page_cache_mb cannot be negative; use 0 to turn the page cache off")
     if settings.llm_retries < 0:
         raise UserError("llm_retries cannot be negative; use 0 to disable retries")
     if not 0 < settings.port < 65536:

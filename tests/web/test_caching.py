@@ -16,7 +16,8 @@ from shiporskip.sample_data import load_samples_if_empty
 from shiporskip.settings import replace
 from shiporskip.web import caching
 from shiporskip.web.app import create_app
-from shiporskip.web.votes import VOTER_COOKIE
+from shiporskip.web.site import Site
+from shiporskip.web.identity import VOTER_COOKIE
 from tests.factories import review_record
 
 TOOL = "/tools/claude-sonnet-4"
@@ -159,7 +160,7 @@ def test_errors_and_other_types_are_left_alone(client: TestClient) -> None:
     assert "etag" not in client.get("/healthz").headers, "not a page or /api/v1"
 
 
-def test_streaming_responses_pass_through() -> None:
+def test_streaming_responses_pass_through(sqlite_runtime: Runtime) -> None:
     async def chunks() -> AsyncIterator[bytes]:
         yield b"<p>one</p>"
         yield b"<p>two</p>"
@@ -171,7 +172,7 @@ def test_streaming_responses_pass_through() -> None:
         return HTMLResponse("<p>whole</p>")
 
     app = Starlette(routes=[Route("/stream", stream), Route("/page", page)])
-    with TestClient(caching.ConditionalGet(app)) as c:
+    with TestClient(caching.PageCache(app, site=Site(sqlite_runtime))) as c:
         streamed = c.get("/stream", headers={"If-None-Match": "*"})
         assert streamed.status_code == 200 and streamed.text == "<p>one</p><p>two</p>"
         assert "etag" not in streamed.headers

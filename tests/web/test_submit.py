@@ -15,7 +15,7 @@ from shiporskip.runtime import Runtime
 from shiporskip.storage.submissions import SubmissionStore
 from shiporskip.web import submit
 from shiporskip.web.app import create_app
-from shiporskip.web.votes import VOTER_COOKIE
+from shiporskip.web.identity import VOTER_COOKIE
 from tests.factories import make_tool, tool_data
 
 GOOD = {

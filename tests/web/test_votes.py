@@ -11,7 +11,7 @@ from shiporskip.runtime import Runtime
 from shiporskip.settings import replace
 from shiporskip.storage.votes import VoteStore
 from shiporskip.web.app import create_app
-from shiporskip.web.votes import VOTER_COOKIE
+from shiporskip.web.identity import VOTER_COOKIE
 from tests.factories import make_tool
 
 

@@ -357,3 +357,36 @@ sa.Index(
     tool_panels.c.sort_name,
     tool_panels.c.name,
 )
+
+# One counter, bumped by database triggers (migration 0009) in the same transaction as
+# every write to a table in VERSIONED_TABLES: what the public pages are built from. A page
+# rendered at version N is current while the counter still reads N (`web/page_cache.py`).
+data_version = sa.Table(
+    "data_version",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)
+
+VERSIONED_TABLES = (
+    "tools",
+    "tool_names",
+    "reviews",
+    "tool_panels",
+    "comparisons",
+    "voters",
+    "votes",
+)
+# Every other table, and why writing to it leaves cached public pages current.
+UNVERSIONED_TABLES = {
+    "data_version": "the counter itself",
+    "embed_counts": "badge and widget counters are shown only in the admin area",
+    "jobs": "the queue is shown only in the admin area and the CLI",
+    "job_errors": "the queue is shown only in the admin area and the CLI",
+    "newsletter_subscribers": "subscribers are never shown",
+    "newsletter_issues": "the archive under /newsletter/ is not cached",
+    "newsletter_sends": "sends are never shown",
+    "vote_events": "the vote audit log is shown only in the admin area",
+    "magic_links": "sign-in links are never shown",
+    "submissions": "submission pages are personal and not cached; approval writes `tools`",
+}

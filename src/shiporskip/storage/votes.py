@@ -38,6 +38,20 @@ def _insert(conn: Connection) -> Any:
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
+def votes_of(conn: Connection, voter_id: str, slugs: Iterable[str]) -> dict[str, str]:
+    """A voter's standing votes ("ship" or "skip") on some tools, by slug."""
+    query = (
+        sa.select(tools.c.slug, votes.c.value)
+        .join(tools, tools.c.id == votes.c.tool_id)
+        .where(
+            votes.c.voter_id == voter_id,
+            tools.c.slug.in_(list(slugs)),
+            votes.c.voided_at.is_(None),
+        )
+    )
+    return {slug: value for slug, value in conn.execute(query)}
+
+
 class VoteStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -167,13 +181,8 @@ class VoteStore:
         }
 
     def my_vote(self, slug: str, voter_id: str) -> VoteValue | None:
-        query = (
-            sa.select(votes.c.value)
-            .join(tools, tools.c.id == votes.c.tool_id)
-            .where(tools.c.slug == slug, votes.c.voter_id == voter_id, votes.c.voided_at.is_(None))
-        )
         with self.engine.connect() as conn:
-            value = conn.scalar(query)
+            value = votes_of(conn, voter_id, [slug]).get(slug)
         return VoteValue(value) if value else None
 
     def void_voter(self, voter_id: str, now: datetime | None = None) -> int:

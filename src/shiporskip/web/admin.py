@@ -50,9 +50,9 @@ from shiporskip.web.admin_auth import (
     check_token,
     token_fingerprint,
 )
+from shiporskip.web.identity import check_csrf, csrf_token, request_voter, signer, voter_from_cookie
 from shiporskip.web.site import Meta, Page, runtime_of
 from shiporskip.web.submit import Invalid, read_body, read_form, store
-from shiporskip.web.votes import check_csrf, csrf_token, request_voter, signer, voter_from_cookie
 
 T = TypeVar("T")
 

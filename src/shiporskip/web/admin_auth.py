@@ -19,9 +19,9 @@ from fastapi import Depends, HTTPException, Request
 
 from shiporskip.runtime import Runtime
 from shiporskip.security import TokenError, secret_key
+from shiporskip.web.identity import check_csrf, signer
 from shiporskip.web.site import runtime_of
 from shiporskip.web.submit import read_form
-from shiporskip.web.votes import check_csrf, signer
 
 ADMIN_COOKIE = "sos_admin"
 SESSION_SECONDS = 12 * 3600

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -27,7 +25,7 @@ from shiporskip.web import (
     tools,
     votes,
 )
-from shiporskip.web.caching import ConditionalGet
+from shiporskip.web.caching import PageCache
 from shiporskip.web.site import HERE, Meta, Site
 
 ROUTERS = (
@@ -89,15 +87,6 @@ def create_app(runtime: Runtime) -> FastAPI:
             request, "error.html", page, meta, status=exc.status_code, headers=headers
         )
 
-    @app.middleware("http")
-    async def voter_cookie(request: Request, call_next: Any) -> Response:
-        # A page that showed vote buttons minted a visitor id: give it to the browser.
-        response: Response = await call_next(request)
-        voter = getattr(request.state, "voter_id", None)
-        if voter and votes.voter_from_cookie(runtime, request) != voter:
-            votes.set_voter_cookie(runtime, response, voter)
-        return response
-
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
         return RedirectResponse("/static/favicon.svg", status_code=301)
@@ -109,6 +98,5 @@ def create_app(runtime: Runtime) -> FastAPI:
     for module in ROUTERS:
         app.include_router(module.router)
     newsletter.install(app)
-    # Added last, so outermost: it sees the visitor cookie the middleware above sets.
-    app.add_middleware(ConditionalGet)
+    app.add_middleware(PageCache, site=site)
     return app

@@ -1,24 +1,32 @@
-"""Conditional GET: a strong ETag on pages and `/api/v1` JSON, and 304 when it still matches.
+"""The page cache, conditional GET and the visitor cookie, as one ASGI middleware.
 
-The ETag is a hash of the response body, not of a data version. Pages are built from
-reviews, votes and catalog rows that other processes change (the worker, the other server
-workers, the CLI): the rendered bytes are the only version that is provably current, so a
-review or vote that changes the page changes its ETag. The server still renders every
-page; a 304 saves the transfer and the browser's work, not the render.
+**Shared pages** (`Site.render(..., shared=True)`: the tool, compare, critic, category,
+search, home and methodology pages) are kept in memory per server process, rendered with
+placeholders for the per-visitor parts (`web/shared.py`), under their path and query
+string together with the data version they were rendered at. The data version is a counter
+that database triggers bump in the same transaction as every write to what those pages
+show (migration 0009), from whichever process writes: the worker, the CLI, another server
+worker. Each request reads it (one indexed read, plus one for the visitor's own votes when
+the page has vote boxes); while it is unchanged the page is served from memory, filled in
+for the visitor, without running the route. A review, vote or catalog change is visible on
+the next request. The version is read before the page is rendered, so a page is never kept
+under a version newer than its data. The memory bound is `page_cache_mb` per process,
+least recently used pages go first.
 
-Two form tokens differ on every render (both are timestamped signatures, the newsletter one
-also carries a nonce), so they are blanked before hashing, and in their place the tag
-covers what keeps the browser's cached copy of them valid: the visitor cookie, which the
-vote CSRF token is bound to (and which never expires), and the current half of the
-newsletter token's lifetime, so a cached token is always younger than its maximum age.
-Anything else that changes the page changes the tag; a new kind of per-render value would
-only cost 304s, never serve a stale page. (Deterministic tokens upstream would make this
-blanking unnecessary.)
+The reads run on the event loop: they are short indexed reads (tens of microseconds on
+SQLite, one loopback round trip on PostgreSQL), and a thread hop for each would cost more
+than it saves.
 
-`Cache-Control: no-cache` makes clients revalidate every time, so a changed page is never
-served stale; `Vary: Cookie` keeps shared caches from giving one visitor's page to another.
-A response that sets a cookie never becomes a 304 (the browser must receive the cookie)
-and is marked `private`.
+**ETags**: a shared page's tag covers its rendered bytes, the visitor's id and votes, and
+the half-lifetime period of the newsletter token (see `SharedPage.etag`). Other HTML pages
+and the `/api/v1` JSON are tagged by a hash of their body, with the per-render form tokens
+blanked and the same visitor/period terms added. `Cache-Control: no-cache` makes clients
+revalidate every time; `Vary: Cookie` keeps shared caches from giving one visitor's page to
+another. A response that sets a cookie never becomes a 304 (the browser must receive the
+cookie) and is marked `private`.
+
+**Visitor cookie**: a request that needed a visitor id and had none (see
+`identity.request_voter`) gets the cookie with its response.
 
 This is plain ASGI rather than `BaseHTTPMiddleware`, which would add a task and a stream
 per request to every response, including the ones it leaves alone.
@@ -29,17 +37,29 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from typing import Any
 
+from cachetools import LRUCache
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shiporskip.newsletter.tokens import FORM_MAX_AGE
-from shiporskip.web.votes import VOTER_COOKIE
+from shiporskip.storage.queries import current_version
+from shiporskip.web.identity import (
+    NEW_VOTER_STATE,
+    VOTER_COOKIE,
+    VOTER_STATE,
+    new_voter_id,
+    voter_cookie,
+    voter_from_scope,
+)
+from shiporskip.web.shared import TOKEN_PERIOD, SharedPage
+from shiporskip.web.site import SHARED_SLOT, Site
 
 # Personal or one-time pages: sign-in links, newsletter confirmations, the admin area.
 EXCLUDED_PREFIXES = ("/admin", "/api/v1/admin", "/newsletter/", "/signin", "/static/")
-# GETs that count a load or click: a HEAD there must not be answered by running the GET.
+# GETs that count a load or click: never answered from the cache, and a HEAD there must
+# not be answered by running the GET.
 COUNTED_PREFIXES = ("/badge/", "/embed/", "/go/")
 # Larger bodies pass through untouched rather than being held in memory to be hashed.
 MAX_BODY = 4 * 1024 * 1024
@@ -47,50 +67,146 @@ MAX_BODY = 4 * 1024 * 1024
 BODY_HEADERS = {b"content-length", b"content-type", b"content-encoding"}
 # The vote/submit CSRF token and the newsletter form token, as the templates render them.
 FORM_TOKENS = re.compile(rb'(name="(?:csrf|csrf_token)" value=")[^"]*"')
-TOKEN_PERIOD = FORM_MAX_AGE // 2
+
+Key = tuple[str, bytes]
+Entry = tuple[int, SharedPage]
 
 
-class ConditionalGet:
-    """ASGI middleware: ETag, `Cache-Control: no-cache`, `Vary: Cookie`, and 304s."""
+class PageCache:
+    """ASGI middleware: shared pages from memory, ETags and 304s, the visitor cookie."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, site: Site) -> None:
         self.app = app
+        self.site = site
+        self.runtime = site.runtime
+        limit = site.runtime.settings.page_cache_mb * 1024 * 1024
+        self.pages: LRUCache[Key, Entry] | None = (
+            LRUCache(maxsize=limit, getsizeof=lambda entry: entry[1].size) if limit else None
+        )
+        self.hits = 0
+        self.misses = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] not in ("GET", "HEAD")
-            or scope["path"].startswith(EXCLUDED_PREFIXES)
-        ):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        # Routes and this middleware see one state dict, whatever copies the scope.
+        scope.setdefault("state", {})
+        path = scope["path"]
+        if scope["method"] not in ("GET", "HEAD") or path.startswith(EXCLUDED_PREFIXES):
+            await self.app(scope, receive, self._with_cookie(scope, send))
+            return
         head = scope["method"] == "HEAD"
-        if head and not scope["path"].startswith(COUNTED_PREFIXES):
+        counted = path.startswith(COUNTED_PREFIXES)
+        if head and not counted:
             # FastAPI routes answer GET only; HEAD is the same response without the body
             # (which the server drops), so the tag is that of the GET.
             scope = {**scope, "method": "GET"}
-        start: Message | None = None
-        chunks: list[bytes] = []
-        passing = False
+        key: Key = (path, scope["query_string"])
+        version = None
+        if self.pages is not None and not counted:
+            with self.runtime.engine.connect() as conn:
+                version = current_version(conn)
+                entry = self.pages.get(key)
+                if entry is not None and entry[0] == version:
+                    self.hits += 1
+                    answer = self._answer(scope, entry[1], conn)
+                    await _send(send, *answer, head=head)
+                    return
+        self.misses += 1
+        slot: list[SharedPage] = []
+        scope[SHARED_SLOT] = slot
+        passed = _Tagging(scope, self._with_cookie(scope, send), head)
 
-        async def send_tagged(message: Message) -> None:
-            nonlocal start, passing
-            if passing:
-                await send(message)
-            elif message["type"] == "http.response.start":
-                if _eligible(scope["path"], message):
-                    start = message
-                else:
-                    passing = True
-                    await send(message)
-            elif message["type"] == "http.response.body" and start is not None:
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body", False):
-                    await _finish(scope, start, b"".join(chunks), send, head=head)
+        async def send_unless_shared(message: Message) -> None:
+            if not slot:
+                await passed(message)
+
+        await self.app(scope, receive, send_unless_shared)
+        if slot:
+            page = slot[0]
+            if version is not None and self.pages is not None:
+                self.pages[key] = (version, page)
+            with self.runtime.engine.connect() as conn:
+                answer = self._answer(scope, page, conn)
+            await _send(send, *answer, head=head)
+
+    def _answer(
+        self, scope: Scope, page: SharedPage, conn: Any
+    ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+        """Status, headers and body of a shared page for the visitor of this request."""
+        voter: str | None = None
+        new = False
+        if page.needs_voter:
+            voter = voter_from_scope(self.runtime, scope)
+            if voter is None:
+                voter, new = new_voter_id(), True
+        visitor = self.site.visitor(page, voter, new, conn)
+        tag = page.etag(visitor)
+        headers = [
+            *page.headers,
+            (b"etag", tag),
+            (b"cache-control", b"private, no-cache" if new else b"no-cache"),
+            (b"vary", b"Cookie"),
+        ]
+        if new and voter:
+            headers.append((b"set-cookie", voter_cookie(self.runtime, voter).encode("latin-1")))
+        elif _matches(_if_none_match(scope), tag.decode()):
+            return 304, [(k, v) for k, v in headers if k not in BODY_HEADERS], b""
+        body = page.fill(visitor, self.site.choices)
+        headers.append((b"content-length", str(len(body)).encode()))
+        return page.status, headers, body
+
+    def _with_cookie(self, scope: Scope, send: Send) -> Send:
+        """`send`, adding the visitor cookie when the request made a visitor id."""
+
+        async def sender(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                state = scope.get("state") or {}
+                if state.get(NEW_VOTER_STATE) and state.get(VOTER_STATE):
+                    cookie = voter_cookie(self.runtime, state[VOTER_STATE])
+                    headers = MutableHeaders(raw=list(message["headers"]))
+                    headers.append("set-cookie", cookie)
+                    message = {**message, "headers": headers.raw}
+            await send(message)
+
+        return sender
+
+
+async def _send(
+    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes, *, head: bool
+) -> None:
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": b"" if head else body})
+
+
+class _Tagging:
+    """Tags a page or API answer the route rendered itself, by a hash of its body."""
+
+    def __init__(self, scope: Scope, send: Send, head: bool) -> None:
+        self.scope = scope
+        self.send = send
+        self.head = head
+        self.start: Message | None = None
+        self.chunks: list[bytes] = []
+        self.passing = False
+
+    async def __call__(self, message: Message) -> None:
+        if self.passing:
+            await self.send(message)
+        elif message["type"] == "http.response.start":
+            if _eligible(self.scope["path"], message):
+                self.start = message
             else:
-                await send(message)
-
-        await self.app(scope, receive, send_tagged)
+                self.passing = True
+                await self.send(message)
+        elif message["type"] == "http.response.body" and self.start is not None:
+            self.chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                answer = _tagged(self.scope, self.start, b"".join(self.chunks))
+                await _send(self.send, *answer, head=self.head)
+        else:
+            await self.send(message)
 
 
 def _eligible(path: str, start: Message) -> bool:
@@ -123,7 +239,9 @@ def entity_tag(body: bytes, html: bool, voter: str | None) -> str:
     return '"' + digest.hexdigest() + '"'
 
 
-async def _finish(scope: Scope, start: Message, body: bytes, send: Send, *, head: bool) -> None:
+def _tagged(
+    scope: Scope, start: Message, body: bytes
+) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     headers = MutableHeaders(raw=list(start["headers"]))
     sets_cookie = "set-cookie" in headers
     # A first visit's page is rendered for the visitor id it sets, so its tag matches
@@ -139,12 +257,8 @@ async def _finish(scope: Scope, start: Message, body: bytes, send: Send, *, head
     if "cookie" not in headers.get("vary", "").lower():
         headers.add_vary_header("Cookie")
     if not sets_cookie and _matches(_if_none_match(scope), tag):
-        raw = [(k, v) for k, v in headers.raw if k not in BODY_HEADERS]
-        await send({"type": "http.response.start", "status": 304, "headers": raw})
-        await send({"type": "http.response.body", "body": b""})
-        return
-    await send({"type": "http.response.start", "status": 200, "headers": headers.raw})
-    await send({"type": "http.response.body", "body": b"" if head else body})
+        return 304, [(k, v) for k, v in headers.raw if k not in BODY_HEADERS], b""
+    return 200, headers.raw, body
 
 
 def _headers(scope: Scope, name: bytes) -> list[str]:

@@ -393,7 +393,7 @@ def compare(request: Request, pair: str, s: SiteDep, usage: UsageParam = None) -
         side.tool.slug: vote_box(request, side.tool.slug, _community(side.community))
         for side in (a, b)
     }
-    return s.render(request, "compare.html", page, meta, extra={"votes": boxes})
+    return s.render(request, "compare.html", page, meta, extra={"votes": boxes}, shared=True)
 
 
 def _community(out: CommunityOut) -> Community:

@@ -87,7 +87,7 @@ def home(request: Request, s: SiteDep) -> Response:
         ),
         path="/",
     )
-    return s.render(request, "home.html", page, meta)
+    return s.render(request, "home.html", page, meta, shared=True)
 
 
 @router.get("/api/v1/home", response_model=HomePage, tags=["pages"])

@@ -51,7 +51,7 @@ def install(app: FastAPI, limiter: TokenBucket | None = None) -> None:
     """Give every page the subscribe form's signed token, and the app a subscribe rate limit."""
     site = app.state.site
     signer = signer_for(site.runtime.settings)
-    site.templates.env.globals["newsletter_form_token"] = lambda: form_token(signer)
+    site.newsletter_token = lambda: form_token(signer)
     # Five requests at once per client address, then one every two minutes.
     app.state.newsletter_limiter = limiter or TokenBucket(burst=5, per_second=1 / 120)
 

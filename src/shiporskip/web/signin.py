@@ -26,15 +26,15 @@ from shiporskip.runtime import Runtime
 from shiporskip.security import TokenError
 from shiporskip.storage.schema import magic_links
 from shiporskip.storage.votes import VoteStore
-from shiporskip.web.site import Meta, SiteDep
-from shiporskip.web.votes import (
+from shiporskip.web.identity import (
     check_csrf,
     csrf_token,
     request_voter,
-    set_voter_cookie,
     signer,
+    voter_cookie,
     voter_from_cookie,
 )
+from shiporskip.web.site import Meta, SiteDep
 
 router = APIRouter()
 
@@ -171,5 +171,5 @@ def signin_verify(request: Request, s: SiteDep, token: str = "") -> Response:
         request,
         message=(f"You are signed in as {row.email}. Your community votes now count as verified."),
     )
-    set_voter_cookie(runtime, response, row.voter_id)
+    response.headers.append("set-cookie", voter_cookie(runtime, row.voter_id))
     return response

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -9,13 +10,19 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
+from sqlalchemy.engine import Connection
 
 from shiporskip import __version__
 from shiporskip.errors import NotFoundError
 from shiporskip.runtime import Runtime
+from shiporskip.storage.votes import votes_of
+from shiporskip.web.identity import NEW_VOTER_STATE, csrf_token, request_voter
+from shiporskip.web.shared import CHOICE_TEMPLATE, Marks, SharedPage, Visitor
 
 HERE = Path(__file__).parent
 SITE_NAME = "shiporskip"
+# The ASGI scope key under which `web/caching.py` collects a shared page to cache.
+SHARED_SLOT = "shiporskip.shared_page"
 
 
 class Meta(BaseModel):
@@ -34,11 +41,19 @@ class Site:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.templates = Jinja2Templates(directory=HERE / "templates")
+        self.marks = Marks()
         env = self.templates.env
         env.globals["site_name"] = SITE_NAME
         env.globals["version"] = __version__
         env.globals["base_url"] = runtime.settings.base_url.rstrip("/")
+        env.globals["newsletter_form_token"] = lambda: self.marks.newsletter
         env.filters["pct"] = _pct
+        choice = env.get_template(CHOICE_TEMPLATE)
+        self.choices: dict[str | None, bytes] = {
+            mine: choice.render(my_vote=mine).encode() for mine in (None, "ship", "skip")
+        }
+        # Set by `web/newsletter.py`: a fresh signed token for the subscribe form.
+        self.newsletter_token: Callable[[], str] = lambda: ""
 
     def render(
         self,
@@ -50,11 +65,46 @@ class Site:
         status: int = 200,
         headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
+        shared: bool = False,
     ) -> Response:
-        """Render a page; `extra` holds per-visitor parts (vote buttons) kept out of the JSON."""
+        """Render a page; `extra` holds parts kept out of the JSON (vote boxes).
+
+        `shared` declares that the page shows every visitor the same thing apart from the
+        placeholders of `web/shared.py`, so the cache may keep it and serve it to anyone.
+        """
         context = {"page": page, "meta": meta, **(extra or {})}
-        return self.templates.TemplateResponse(
+        rendered = self.templates.TemplateResponse(
             request, template, context, status_code=status, headers=headers
+        )
+        parsed = SharedPage.parse(
+            self.marks, bytes(rendered.body), status, list(rendered.raw_headers)
+        )
+        slot = request.scope.get(SHARED_SLOT)
+        if shared and status == 200 and slot is not None:
+            slot.append(parsed)  # the cache stores it and answers for this visitor
+            return Response(status_code=200)
+        voter = request_voter(request) if parsed.needs_voter else None
+        new = bool(request.scope.get("state", {}).get(NEW_VOTER_STATE))
+        body = parsed.fill(self.visitor(parsed, voter, new), self.choices)
+        return Response(body, status_code=status, headers=dict(rendered.headers))
+
+    def visitor(
+        self, page: SharedPage, voter: str | None, new: bool, conn: Connection | None = None
+    ) -> Visitor:
+        """The values `page` needs for this visitor (one indexed read for their votes)."""
+        votes: dict[str, str] = {}
+        if voter and not new and page.slugs:
+            if conn is None:
+                with self.runtime.engine.connect() as own:
+                    votes = votes_of(own, voter, page.slugs)
+            else:
+                votes = votes_of(conn, voter, page.slugs)
+        return Visitor(
+            voter=voter,
+            new=new,
+            votes=votes,
+            csrf=csrf_token(self.runtime, voter) if voter else "",
+            newsletter=self.newsletter_token() if page.has_tokens else "",
         )
 
     def absolute(self, path: str) -> str:

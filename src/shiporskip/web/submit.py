@@ -24,8 +24,8 @@ from shiporskip.runtime import Runtime
 from shiporskip.security import TokenError
 from shiporskip.storage.submissions import DuplicateSubmissionError, Submission, SubmissionStore
 from shiporskip.storage.votes import RateLimited
+from shiporskip.web.identity import check_csrf, csrf_token, request_voter, signer, voter_from_cookie
 from shiporskip.web.site import Meta, Page, SiteDep, runtime_of
-from shiporskip.web.votes import check_csrf, csrf_token, request_voter, signer, voter_from_cookie
 
 router = APIRouter()
 

@@ -207,7 +207,7 @@ def tool(request: Request, slug: str, s: SiteDep, usage: UsageParam = None) -> R
     )
     c = page.community
     box = vote_box(request, slug, Community(c.ships, c.skips, c.verified, c.minimum))
-    return s.render(request, "tool.html", page, meta, extra={"vote": box})
+    return s.render(request, "tool.html", page, meta, extra={"vote": box}, shared=True)
 
 
 @router.get("/api/v1/tools", response_model=ToolList, tags=["tools"])

@@ -1,13 +1,10 @@
-"""Community voting on the web: voter identity, CSRF, the vote endpoints and the vote box.
+"""Community voting on the web: the vote endpoints and the vote box.
 
-Voters are anonymous until they sign in: a random id in a signed, HttpOnly, SameSite=Lax
-cookie. Every form carries a CSRF token bound to that id (an HMAC), so a vote needs both
-the cookie and a token issued to the same voter.
+Who votes, and the CSRF token bound to them, is `web/identity.py`.
 """
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
@@ -17,71 +14,18 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from shiporskip.domain.votes import Community, VoteValue, parse_vote
 from shiporskip.errors import NotFoundError
 from shiporskip.runtime import Runtime
-from shiporskip.security import Signer, TokenError, secret_key
 from shiporskip.storage.votes import Limits, RateLimited, VoteRefused, VoteStore
+from shiporskip.web.identity import (
+    check_csrf,
+    csrf_token,
+    request_voter,
+    voter_from_cookie,
+)
 from shiporskip.web.site import runtime_of
 
 router = APIRouter()
 
-VOTER_COOKIE = "sos_voter"
 MAX_VOTE_BODY = 2048
-COOKIE_AGE = 400 * 24 * 3600
-
-
-def signer(runtime: Runtime) -> Signer:
-    return Signer(secret_key(runtime.settings))
-
-
-def new_voter_id() -> str:
-    return "v_" + secrets.token_urlsafe(18)
-
-
-def voter_from_cookie(runtime: Runtime, request: Request) -> str | None:
-    raw = request.cookies.get(VOTER_COOKIE)
-    if not raw:
-        return None
-    try:
-        value = signer(runtime).unsign("voter", raw)
-    except TokenError:
-        return None
-    return value if isinstance(value, str) else None
-
-
-def csrf_token(runtime: Runtime, voter_id: str) -> str:
-    return signer(runtime).sign("csrf", voter_id)
-
-
-def check_csrf(runtime: Runtime, voter_id: str, token: str | None) -> None:
-    if not token:
-        raise HTTPException(403, "the form is missing its security token; reload the page")
-    try:
-        bound = signer(runtime).unsign("csrf", token)
-    except TokenError:
-        raise HTTPException(
-            403, "the form's security token is not valid; reload the page"
-        ) from None
-    if bound != voter_id:
-        raise HTTPException(403, "the form's security token belongs to another visitor")
-
-
-def set_voter_cookie(runtime: Runtime, response: Response, voter_id: str) -> None:
-    response.set_cookie(
-        VOTER_COOKIE,
-        signer(runtime).sign("voter", voter_id),
-        max_age=COOKIE_AGE,
-        httponly=True,
-        samesite="lax",
-        secure=runtime.settings.base_url.startswith("https://"),
-    )
-
-
-def request_voter(request: Request) -> str:
-    """The voter of this request: from the cookie, or new (the middleware sets the cookie)."""
-    voter = getattr(request.state, "voter_id", None)
-    if voter is None:
-        voter = voter_from_cookie(runtime_of(request), request) or new_voter_id()
-        request.state.voter_id = voter
-    return str(voter)
 
 
 def limits(runtime: Runtime) -> Limits:
@@ -90,7 +34,11 @@ def limits(runtime: Runtime) -> Limits:
 
 
 class VoteBox(BaseModel):
-    """What a page needs to show the community vote and the buttons."""
+    """What a page needs to show the community vote and the buttons.
+
+    The page is shared by every visitor: `csrf` and `choice` are placeholders that
+    `web/shared.py` fills with this visitor's token and pressed button.
+    """
 
     slug: str
     community_text: str
@@ -98,16 +46,14 @@ class VoteBox(BaseModel):
     ship_pct: float | None
     votes: int
     verified: int
-    my_vote: str | None
     csrf: str
+    choice: str
 
 
 def vote_box(request: Request, slug: str, community: Community | None = None) -> VoteBox:
-    runtime = runtime_of(request)
-    voter = request_voter(request)
-    store = VoteStore(runtime.engine)
-    found = community or store.community(slug, runtime.settings.vote_min_count)
-    mine = store.my_vote(slug, voter)
+    site = request.app.state.site
+    runtime = site.runtime
+    found = community or VoteStore(runtime.engine).community(slug, runtime.settings.vote_min_count)
     return VoteBox(
         slug=slug,
         community_text=found.text,
@@ -115,8 +61,8 @@ def vote_box(request: Request, slug: str, community: Community | None = None) ->
         ship_pct=found.ship_pct,
         votes=found.total,
         verified=found.verified,
-        my_vote=mine.value if mine else None,
-        csrf=csrf_token(runtime, voter),
+        csrf=site.marks.csrf,
+        choice=site.marks.choice(slug),
     )
 
 
