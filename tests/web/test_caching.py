@@ -16,8 +16,8 @@ from shiporskip.sample_data import load_samples_if_empty
 from shiporskip.settings import replace
 from shiporskip.web import caching
 from shiporskip.web.app import create_app
-from shiporskip.web.site import Site
 from shiporskip.web.identity import VOTER_COOKIE
+from shiporskip.web.site import Site
 from tests.factories import review_record
 
 TOOL = "/tools/claude-sonnet-4"

@@ -380,7 +380,7 @@ VERSIONED_TABLES = (
 # Every other table, and why writing to it leaves cached public pages current.
 UNVERSIONED_TABLES = {
     "data_version": "the counter itself",
-    "embed_counts": "badge and widget counters are shown only in the admin area",
+    "embed_counts": "badge and widget counts are in the JSON API only, which is not cached",
     "jobs": "the queue is shown only in the admin area and the CLI",
     "job_errors": "the queue is shown only in the admin area and the CLI",
     "newsletter_subscribers": "subscribers are never shown",

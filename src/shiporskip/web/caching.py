@@ -85,6 +85,7 @@ class PageCache:
         )
         self.hits = 0
         self.misses = 0
+        site.page_cache = self
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

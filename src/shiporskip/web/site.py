@@ -54,6 +54,8 @@ class Site:
         }
         # Set by `web/newsletter.py`: a fresh signed token for the subscribe form.
         self.newsletter_token: Callable[[], str] = lambda: ""
+        # The app's `web.caching.PageCache`, once the app has built its middleware.
+        self.page_cache: Any = None
 
     def render(
         self,
