@@ -14,9 +14,12 @@ from shiporskip.storage.catalog import row_to_tool
 from shiporskip.storage.schema import data_version, reviews, tool_names, tool_panels, tools
 
 
+_VERSION = sa.select(data_version.c.version).where(data_version.c.id == 1)
+
+
 def current_version(conn: Connection) -> int:
     """The data version: it changes with every write to what the public pages show."""
-    return int(conn.scalar(sa.select(data_version.c.version).where(data_version.c.id == 1)) or 0)
+    return int(conn.scalar(_VERSION) or 0)
 
 
 # A safety bound on search candidates; ranking happens in Python on these light rows.

@@ -38,18 +38,22 @@ def _insert(conn: Connection) -> Any:
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
+# Built once: pages ask this on every view that has vote boxes.
+_VOTES_OF = (
+    sa.select(tools.c.slug, votes.c.value)
+    .join(tools, tools.c.id == votes.c.tool_id)
+    .where(
+        votes.c.voter_id == sa.bindparam("voter"),
+        tools.c.slug.in_(sa.bindparam("slugs", expanding=True)),
+        votes.c.voided_at.is_(None),
+    )
+)
+
+
 def votes_of(conn: Connection, voter_id: str, slugs: Iterable[str]) -> dict[str, str]:
     """A voter's standing votes ("ship" or "skip") on some tools, by slug."""
-    query = (
-        sa.select(tools.c.slug, votes.c.value)
-        .join(tools, tools.c.id == votes.c.tool_id)
-        .where(
-            votes.c.voter_id == voter_id,
-            tools.c.slug.in_(list(slugs)),
-            votes.c.voided_at.is_(None),
-        )
-    )
-    return {slug: value for slug, value in conn.execute(query)}
+    rows = conn.execute(_VOTES_OF, {"voter": voter_id, "slugs": list(slugs)})
+    return {slug: value for slug, value in rows}
 
 
 class VoteStore:
