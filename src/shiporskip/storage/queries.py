@@ -13,7 +13,6 @@ from shiporskip.domain.tools import Tool
 from shiporskip.storage.catalog import row_to_tool
 from shiporskip.storage.schema import data_version, reviews, tool_names, tool_panels, tools
 
-
 _VERSION = sa.select(data_version.c.version).where(data_version.c.id == 1)
 
 
