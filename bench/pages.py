@@ -2,8 +2,10 @@
 against a static file server serving the same HTML bytes, all in one run.
 
 The site runs as `shiporskip serve --workers N` with the sample content (loaded into its
-empty data dir at start-up). The pages are fetched once as one returning visitor (with a
-`sos_voter` cookie, as the load then sends them) and written to a temp dir, which a
+empty data dir at start-up), and a second time on the same data with the page cache off
+(`SHIPORSKIP_PAGE_CACHE_MB=0`), so the cost of rendering is measured in the same run.
+The pages are fetched once as one returning visitor (with a `sos_voter` cookie, as the
+load then sends them) and written to a temp dir, which a
 Starlette `StaticFiles` app serves under uvicorn with the same worker count. That static
 server is chosen over `python -m http.server` because it shares everything with the site
 except producing the page (same HTTP server, keep-alive, h11, worker processes): the ratio
@@ -189,7 +191,15 @@ def run_workers(workers: int, tools: list[str]) -> dict[str, Any]:
         base, static_base = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{static_port}"
         script = Path(sys.executable).with_name("shiporskip")
         serve = [str(script), "serve", "--port", str(port), "--workers", str(workers)]
-        with _process(serve, env, f"{base}/healthz") as site:
+        # The same site with the page cache off, on the same data: every request renders.
+        plain_port = _port()
+        plain_base = f"http://127.0.0.1:{plain_port}"
+        plain = [str(script), "serve", "--port", str(plain_port), "--workers", str(workers)]
+        plain_env = dict(env, SHIPORSKIP_PAGE_CACHE_MB="0")
+        with (
+            _process(serve, env, f"{base}/healthz") as site,
+            _process(plain, plain_env, f"{plain_base}/healthz"),
+        ):
             cookie, bodies, tags = _fetch_pages(base)
             for name, body in bodies.items():
                 (static / f"{name}.html").write_bytes(body)
@@ -212,6 +222,8 @@ def run_workers(workers: int, tools: list[str]) -> dict[str, Any]:
                         f"{base}{COMPARE}",
                         {**cookie, "If-None-Match": tags["compare"]},
                     ),
+                    "tool, rendered": (f"{plain_base}{TOOL}", cookie),
+                    "compare, rendered": (f"{plain_base}{COMPARE}", cookie),
                     "static tool": (f"{static_base}/tool.html", {}),
                     "static compare": (f"{static_base}/compare.html", {}),
                 }

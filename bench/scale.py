@@ -36,7 +36,7 @@ from sqlalchemy.engine import Engine
 from shiporskip.domain.text import name_key
 from shiporskip.domain.tools import Tool
 from shiporskip.runtime import Runtime, open_runtime
-from shiporskip.settings import load_settings
+from shiporskip.settings import load_settings, replace
 from shiporskip.storage.reviews import refresh_panels
 from shiporskip.storage.schema import reviews, tool_names, tools, voters, votes
 from shiporskip.web.common import compare_path
@@ -297,6 +297,9 @@ def measure(runtime: Runtime, n: int) -> dict[str, float]:
 
     from shiporskip.web.app import create_app
 
+    # The page cache off: this measures rendering, the part that could grow with the
+    # catalog. A page served from memory costs the same at any catalog size.
+    runtime.settings = replace(runtime.settings, page_cache_mb=0)
     out: dict[str, float] = {}
     with TestClient(create_app(runtime)) as client:
         for kind, paths in _paths(n).items():

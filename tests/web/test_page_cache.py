@@ -137,8 +137,11 @@ def test_writes_from_another_process_are_on_the_next_page_view(
         other.catalog.replace("claude-sonnet-4", edited)
         assert "A tagline edited from the command line" in client.get(TOOL).text
         client.get("/")
+        assert client.get("/tools/brand-new-tool").status_code == 404
         other.catalog.add(make_tool("Brand New Tool", category="models"))
         assert "Brand New Tool" in client.get("/").text
+        for _ in range(2):  # the address that was a 404 is a page now, and stays one
+            assert client.get("/tools/brand-new-tool").status_code == 200
     finally:
         other.close()
 

@@ -13,6 +13,7 @@ from shiporskip.llm.base import (
     PermanentError,
     Provider,
     TransientError,
+    tls_context,
 )
 from shiporskip.llm.openai_compat import TOOL_NAME, parse_retry_after
 
@@ -31,7 +32,11 @@ class AnthropicProvider(Provider):
     ) -> None:
         super().__init__(model)
         self.client = anthropic.AsyncAnthropic(
-            api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout
+            api_key=api_key,
+            base_url=base_url,
+            max_retries=0,
+            timeout=timeout,
+            http_client=anthropic.DefaultAsyncHttpxClient(verify=tls_context()),
         )
 
     async def complete(self, request: CompletionRequest) -> Completion:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+import ssl
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
+
+import httpx
 
 from shiporskip.errors import UserError
 
@@ -105,3 +109,11 @@ class Provider(ABC):
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections or models."""
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """One TLS context per process for every provider client, built as httpx builds its
+    own (it honours SSL_CERT_FILE and SSL_CERT_DIR): loading the CA bundle takes tens of
+    milliseconds, which each panel would otherwise pay again."""
+    return httpx.create_ssl_context()

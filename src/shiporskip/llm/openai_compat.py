@@ -21,6 +21,7 @@ from shiporskip.llm.base import (
     StructuredMode,
     TransientError,
     clamp_lengths,
+    tls_context,
 )
 
 TOOL_NAME = "submit_review"
@@ -67,6 +68,7 @@ class OpenAICompatible(Provider):
             api_key=api_key or "not-needed",
             max_retries=0,  # retries are the Resilient wrapper's job
             timeout=timeout,
+            http_client=openai.DefaultAsyncHttpxClient(verify=tls_context()),
         )
 
     def describe(self) -> str:

@@ -242,8 +242,9 @@ def reviews_by_critic(engine: Engine, critic_id: str) -> list[ReviewRecord]:
     return out
 
 
-def panel_rows(tool_ids: Collection[int] | None = None) -> sa.Select[Any]:
-    """The `tool_panels` rows computed from `reviews` (of some tools, or of all of them).
+def panel_rows(some: bool) -> sa.Select[Any]:
+    """The `tool_panels` rows computed from `reviews`: of the tools in the expanding
+    parameter `tool_ids` when `some`, else of all of them.
 
     The same rule as `panels()`: a critic's latest successful review counts, and a critic
     counts as failed when it has failed attempts and no successful one.
@@ -252,8 +253,8 @@ def panel_rows(tool_ids: Collection[int] | None = None) -> sa.Select[Any]:
     latest = sa.select(sa.func.max(reviews.c.id)).where(reviews.c.status == "ok")
     failed_rows = sa.select(r.c.tool_id, r.c.critic_id).where(r.c.status != "ok")
     everyone = sa.select(reviews.c.tool_id).distinct()
-    if tool_ids is not None:
-        wanted = sorted(tool_ids)
+    if some:
+        wanted: sa.BindParameter[list[int]] = sa.bindparam("tool_ids", expanding=True)
         latest = latest.where(reviews.c.tool_id.in_(wanted))
         failed_rows = failed_rows.where(r.c.tool_id.in_(wanted))
         everyone = everyone.where(reviews.c.tool_id.in_(wanted))
@@ -332,6 +333,11 @@ PANEL_COLUMNS = (
 )
 
 
+# Built once: every review write runs one of these.
+_REFRESH_SOME = sa.insert(tool_panels).from_select(list(PANEL_COLUMNS), panel_rows(some=True))
+_REFRESH_ALL = sa.insert(tool_panels).from_select(list(PANEL_COLUMNS), panel_rows(some=False))
+
+
 def refresh_panels(conn: Connection, tool_ids: Collection[int] | None = None) -> None:
     """Recompute `tool_panels` for some tools (or all) inside the caller's transaction."""
     if tool_ids is not None:
@@ -350,8 +356,7 @@ def refresh_panels(conn: Connection, tool_ids: Collection[int] | None = None) ->
                 .with_for_update(key_share=True)
             )
         conn.execute(sa.delete(tool_panels).where(tool_panels.c.tool_id.in_(wanted)))
-        source = panel_rows(wanted)
+        conn.execute(_REFRESH_SOME, {"tool_ids": wanted})
     else:
         conn.execute(sa.delete(tool_panels))
-        source = panel_rows()
-    conn.execute(sa.insert(tool_panels).from_select(list(PANEL_COLUMNS), source))
+        conn.execute(_REFRESH_ALL)

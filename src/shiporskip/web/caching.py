@@ -83,6 +83,9 @@ class PageCache:
         self.pages: LRUCache[Key, Entry] | None = (
             LRUCache(maxsize=limit, getsizeof=lambda entry: entry[1].size) if limit else None
         )
+        # Addresses whose last answer was not a shared page (API JSON, feeds, errors):
+        # they skip the version read next time.
+        self.unshared: LRUCache[Key, bool] = LRUCache(maxsize=4096)
         self.hits = 0
         self.misses = 0
         site.page_cache = self
@@ -105,7 +108,7 @@ class PageCache:
             scope = {**scope, "method": "GET"}
         key: Key = (path, scope["query_string"])
         version = None
-        if self.pages is not None and not counted:
+        if self.pages is not None and not counted and key not in self.unshared:
             with self.runtime.engine.connect() as conn:
                 version = current_version(conn)
                 entry = self.pages.get(key)
@@ -124,7 +127,10 @@ class PageCache:
                 await passed(message)
 
         await self.app(scope, receive, send_unless_shared)
-        if slot:
+        if not slot:
+            self.unshared[key] = True
+        else:
+            self.unshared.pop(key, None)
             page = slot[0]
             if version is not None and self.pages is not None:
                 self.pages[key] = (version, page)
