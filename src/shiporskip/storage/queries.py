@@ -371,6 +371,23 @@ def tools_named(engine: Engine, keys: Iterable[str]) -> dict[str, tuple[str, str
         return {r.name_key: (r.slug, r.name) for r in conn.execute(query)}
 
 
+def _newest(limit: int) -> sa.Select[tuple[str]]:
+    join = tool_panels.join(tools, tools.c.id == tool_panels.c.tool_id)
+    return (
+        sa.select(tools.c.slug)
+        .select_from(join)
+        .where(tool_panels.c.reported > 0)
+        .order_by(tool_panels.c.reviewed_at.desc(), tools.c.slug.desc())
+        .limit(limit)
+    )
+
+
+def newest_reviewed(engine: Engine, limit: int) -> list[str]:
+    """The most recently reviewed slugs, newest first (walks the reviewed-time index)."""
+    with engine.connect() as conn:
+        return list(conn.scalars(_newest(limit)))
+
+
 def panel_heads(
     engine: Engine, *, latest: int, splits: int, min_reported: int
 ) -> tuple[list[str], list[str], int]:
@@ -378,13 +395,7 @@ def panel_heads(
     many tools have at least one verdict."""
     reviewed = tool_panels.c.reported > 0
     join = tool_panels.join(tools, tools.c.id == tool_panels.c.tool_id)
-    newest = (
-        sa.select(tools.c.slug)
-        .select_from(join)
-        .where(reviewed)
-        .order_by(tool_panels.c.reviewed_at.desc(), tools.c.slug.desc())
-        .limit(latest)
-    )
+    newest = _newest(latest)
     gap = sa.func.abs(tool_panels.c.ships - tool_panels.c.skips)
     close = (
         sa.select(tools.c.slug)

@@ -19,6 +19,7 @@ from shiporskip.domain.reviews import VERDICT_LABELS, PanelSummary
 from shiporskip.domain.tools import Tool
 from shiporskip.panel.critics import Critic
 from shiporskip.runtime import Runtime
+from shiporskip.storage.queries import newest_reviewed, tools_by_slug
 from shiporskip.storage.reviews import ToolPanel
 from shiporskip.web.common import compare_path, panel_summaries
 from shiporskip.web.site import SITE_NAME, runtime_of
@@ -68,16 +69,26 @@ def _stamp(moment: datetime) -> str:
     return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def verdicts(runtime: Runtime, critics: list[Critic]) -> list[Reported]:
-    """Every tool whose current panel has reported, newest verdict first."""
-    found, summaries = panel_summaries(runtime, critics)
+def verdicts(runtime: Runtime, critics: list[Critic], limit: int | None = None) -> list[Reported]:
+    """Tools whose current panel has reported, newest verdict first: every one, or the
+    newest `limit` (read from the newest rows of the reviewed-time index, not the catalog).
+    """
+    if limit is None:
+        tools = runtime.catalog.list()
+        found, summaries = panel_summaries(runtime, critics)
+    else:
+        # Some of the newest panels may not count against the configured critics (only
+        # retired ones reported): read a margin beyond the limit.
+        slugs = newest_reviewed(runtime.engine, 2 * limit + 10)
+        tools = list(tools_by_slug(runtime.engine, slugs).values())
+        found, summaries = panel_summaries(runtime, critics, slugs)
     out = [
         Reported(tool, found[tool.slug], summaries[tool.slug])
-        for tool in runtime.catalog.list()
+        for tool in tools
         if tool.slug in summaries and summaries[tool.slug].reported
     ]
     out.sort(key=lambda v: (v.reviewed_at, v.tool.slug), reverse=True)
-    return out
+    return out if limit is None else out[:limit]
 
 
 # -- the Atom feed -------------------------------------------------------------------------
@@ -143,7 +154,7 @@ def atom_feed(runtime: Runtime, limit: int = FEED_SIZE) -> bytes:
     """The newest `limit` verdicts as an Atom (RFC 4287) document."""
     base = runtime.settings.base_url.rstrip("/")
     critics = runtime.critics()
-    latest = verdicts(runtime, critics)[:limit]
+    latest = verdicts(runtime, critics, limit)
     feed = ET.Element("feed", {"xmlns": ATOM_NS})
     _add(feed, "id", f"{base}/feed.xml")
     _add(feed, "title", f"{SITE_NAME}: new verdicts")
@@ -176,13 +187,18 @@ def _newest(moments: Iterable[datetime | None]) -> date | None:
 
 def compare_pairs(found: list[Reported], per_tool: int = COMPARES_PER_TOOL) -> list[SitemapUrl]:
     """Canonical compare pages: each reviewed tool with its best-rated reviewed peers."""
-    pairs: dict[str, SitemapUrl] = {}
+    by_category: dict[str, list[Reported]] = {}
     for verdict in found:
-        peers = [v for v in found if v.tool.category == verdict.tool.category and v is not verdict]
+        by_category.setdefault(verdict.tool.category, []).append(verdict)
+    pairs: dict[str, SitemapUrl] = {}
+    for peers in by_category.values():
+        # One ranking per category: a tool's best peers are the top of it, minus itself.
         peers.sort(key=lambda v: (-(v.summary.ship_pct or 0), v.tool.name.lower()))
-        for peer in peers[:per_tool]:
-            path = compare_path(verdict.tool.slug, peer.tool.slug)
-            pairs[path] = SitemapUrl(path, _newest([verdict.reviewed_at, peer.reviewed_at]))
+        top = peers[: per_tool + 1]
+        for verdict in peers:
+            for peer in [v for v in top if v is not verdict][:per_tool]:
+                path = compare_path(verdict.tool.slug, peer.tool.slug)
+                pairs[path] = SitemapUrl(path, _newest([verdict.reviewed_at, peer.reviewed_at]))
     return [pairs[p] for p in sorted(pairs)]
 
 
