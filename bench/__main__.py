@@ -143,7 +143,8 @@ def page_section(served: list[dict[str, Any]]) -> list[str]:
         f"generator runs in its own process: {pages.CONCURRENCY} connections, "
         f"{pages.WARMUP:.0f} s warm-up, {pages.SECONDS:.0f} s measured. *304* rows send the "
         f"page's `If-None-Match` (checked before the load to answer 304). The server logs "
-        f"at `warning` (no access log). The load generator shares the machine's CPUs with the servers. "
+        f"at `warning` (no access log). The load generator shares the machine's CPUs with "
+        f"the servers. "
         "wrk (C) produces the figures the targets are judged on; the async httpx client "
         "spends more CPU per request than the static server, so it caps /healthz and the "
         "static pages at about the same rate and its ratios against them read too high.",
