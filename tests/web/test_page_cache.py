@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -264,3 +265,62 @@ def test_unversioned_writes_leave_the_version(runtime: Runtime) -> None:
         client.get("/embed/claude-sonnet-4")  # embed_counts
     with runtime.engine.connect() as conn:
         assert current_version(conn) == before
+
+
+VOTELESS_PAGES = [p for p in SHARED_PAGES if p not in (TOOL, COMPARE)]
+TOKENS = re.compile(r'(name="(?:csrf|csrf_token)" value=")[^"]*"')
+
+
+def test_votes_move_only_the_vote_counter(runtime: Runtime) -> None:
+    load_samples_if_empty(runtime)
+    with runtime.engine.connect() as conn:
+        content, votes = current_version(conn)
+    limits = Limits(per_voter=100, per_ip=100, minimum=5)
+    VoteStore(runtime.engine).cast("claude-sonnet-4", "v_x", "127.0.0.1", VoteValue.ship, limits)
+    with runtime.engine.connect() as conn:
+        after_vote = current_version(conn)
+    assert after_vote[0] == content and after_vote[1] > votes
+    record = review_record("claude-sonnet-4", "skeptic", "skip", 20, input_hash="test:c")
+    runtime.reviews.add(record, runtime.catalog.tool_id("claude-sonnet-4"))
+    with runtime.engine.connect() as conn:
+        after_review = current_version(conn)
+    assert after_review[0] > content and after_review[1] == after_vote[1]
+
+
+@pytest.mark.parametrize("path", VOTELESS_PAGES)
+def test_pages_that_say_they_show_no_votes_do_not(runtime: Runtime, path: str) -> None:
+    """Rendered afresh (cache off), these pages are the same before and after votes, a
+    voter's verification and moderation: so keeping them while people vote is safe."""
+    load_samples_if_empty(runtime)
+    runtime.settings = replace(runtime.settings, page_cache_mb=0)
+    with TestClient(create_app(runtime)) as c:
+
+        def page() -> str:
+            response = c.get(path)
+            assert response.status_code == 200
+            return TOKENS.sub(r'\1"', response.text)
+
+        before = page()
+        limits = Limits(per_voter=100, per_ip=100, minimum=1)
+        store = VoteStore(runtime.engine)
+        for i, slug in enumerate(("claude-sonnet-4", "smolvlm2-2b", "cursor")):
+            for n in range(3):
+                value = VoteValue.ship if (i + n) % 2 else VoteValue.skip
+                store.cast(slug, f"v_{i}_{n}", "127.0.0.1", value, limits)
+        store.verify("v_0_0", "reader@example.com", datetime.now(UTC))
+        store.void_voter("v_1_1")
+        assert page() == before
+
+
+def test_a_vote_keeps_pages_without_votes_and_refreshes_the_rest(
+    client: TestClient, renders: Renders
+) -> None:
+    cache = client.app.state.site  # type: ignore[attr-defined]
+    client.get(TOOL)
+    client.get("/")
+    vote(client, "claude-sonnet-4", "ship")
+    hits = cache.page_cache.hits
+    client.get("/")
+    assert cache.page_cache.hits == hits + 1, "home shows no votes: still current"
+    client.get(TOOL)
+    assert renders.count == 2, "the tool page shows the vote, so it is built again"

@@ -13,12 +13,16 @@ from shiporskip.domain.tools import Tool
 from shiporskip.storage.catalog import row_to_tool
 from shiporskip.storage.schema import data_version, reviews, tool_names, tool_panels, tools
 
-_VERSION = sa.select(data_version.c.version).where(data_version.c.id == 1)
+_VERSIONS = sa.select(data_version.c.id, data_version.c.version).where(
+    data_version.c.id.in_((1, 2))
+)
 
 
-def current_version(conn: Connection) -> int:
-    """The data version: it changes with every write to what the public pages show."""
-    return int(conn.scalar(_VERSION) or 0)
+def current_version(conn: Connection) -> tuple[int, int]:
+    """The data version, (content, votes): each part changes with every write to the
+    content (catalog, reviews, comparisons) or to the community vote."""
+    found = {int(row): int(version) for row, version in conn.execute(_VERSIONS)}
+    return int(found.get(1, 0)), int(found.get(2, 0))
 
 
 # A safety bound on search candidates; ranking happens in Python on these light rows.

@@ -358,9 +358,11 @@ sa.Index(
     tool_panels.c.name,
 )
 
-# One counter, bumped by database triggers (migration 0009) in the same transaction as
-# every write to a table in VERSIONED_TABLES: what the public pages are built from. A page
-# rendered at version N is current while the counter still reads N (`web/page_cache.py`).
+# Two counters, bumped by database triggers (migration 0009) in the same transaction as
+# every write to a table in VERSIONED_TABLES: what the public pages are built from. Row 1
+# follows the content, row 2 the community vote. A page rendered at versions (c, v) is
+# current while the counters still read (c, v), or just c for a page that shows no votes
+# (`web/caching.py`).
 data_version = sa.Table(
     "data_version",
     metadata,
@@ -368,18 +370,12 @@ data_version = sa.Table(
     sa.Column("version", sa.BigInteger, nullable=False),
 )
 
-VERSIONED_TABLES = (
-    "tools",
-    "tool_names",
-    "reviews",
-    "tool_panels",
-    "comparisons",
-    "voters",
-    "votes",
-)
+CONTENT_TABLES = ("tools", "tool_names", "reviews", "tool_panels", "comparisons")
+VOTE_TABLES = ("voters", "votes")
+VERSIONED_TABLES = CONTENT_TABLES + VOTE_TABLES
 # Every other table, and why writing to it leaves cached public pages current.
 UNVERSIONED_TABLES = {
-    "data_version": "the counter itself",
+    "data_version": "the counters themselves",
     "embed_counts": "badge and widget counts are in the JSON API only, which is not cached",
     "jobs": "the queue is shown only in the admin area and the CLI",
     "job_errors": "the queue is shown only in the admin area and the CLI",

@@ -3,15 +3,17 @@
 **Shared pages** (`Site.render(..., shared=True)`: the tool, compare, critic, category,
 search, home and methodology pages) are kept in memory per server process, rendered with
 placeholders for the per-visitor parts (`web/shared.py`), under their path and query
-string together with the data version they were rendered at. The data version is a counter
-that database triggers bump in the same transaction as every write to what those pages
-show (migration 0009), from whichever process writes: the worker, the CLI, another server
-worker. Each request reads it (one indexed read, plus one for the visitor's own votes when
-the page has vote boxes); while it is unchanged the page is served from memory, filled in
-for the visitor, without running the route. A review, vote or catalog change is visible on
-the next request. The version is read before the page is rendered, so a page is never kept
-under a version newer than its data. The memory bound is `page_cache_mb` per process,
-least recently used pages go first.
+string together with the data version they were rendered at. The data version is two
+counters that database triggers bump in the same transaction as every write to what those
+pages show (migration 0009), from whichever process writes: the worker, the CLI, another
+server worker. One follows the content, the other the community vote, so a page that shows
+no vote counts (`Site.render(..., shows_votes=False)`) stays current while people vote.
+Each request reads the counters (one indexed read, plus one for the visitor's own votes
+when the page has vote boxes); while they are unchanged the page is served from memory,
+filled in for the visitor, without running the route. A review, vote or catalog change is
+visible on the next request. The version is read before the page is rendered, so a page
+is never kept under a version newer than its data. The memory bound is `page_cache_mb`
+per process, least recently used pages go first.
 
 The reads run on the event loop: they are short indexed reads (tens of microseconds on
 SQLite, one loopback round trip on PostgreSQL), and a thread hop for each would cost more
@@ -69,7 +71,7 @@ BODY_HEADERS = {b"content-length", b"content-type", b"content-encoding"}
 FORM_TOKENS = re.compile(rb'(name="(?:csrf|csrf_token)" value=")[^"]*"')
 
 Key = tuple[str, bytes]
-Entry = tuple[int, SharedPage]
+Entry = tuple[tuple[int, int], SharedPage]
 
 
 class PageCache:
@@ -112,7 +114,7 @@ class PageCache:
             with self.runtime.engine.connect() as conn:
                 version = current_version(conn)
                 entry = self.pages.get(key)
-                if entry is not None and entry[0] == version:
+                if entry is not None and _current(entry, version):
                     self.hits += 1
                     answer = self._answer(scope, entry[1], conn)
                     await _send(send, *answer, head=head)
@@ -178,6 +180,12 @@ class PageCache:
             await send(message)
 
         return sender
+
+
+def _current(entry: Entry, version: tuple[int, int]) -> bool:
+    """A page is current while the counters it depends on are where they were."""
+    (content, votes), page = entry
+    return content == version[0] and (votes == version[1] or not page.shows_votes)
 
 
 async def _send(

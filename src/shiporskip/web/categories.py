@@ -197,7 +197,7 @@ def categories(request: Request, s: SiteDep) -> Response:
         ),
         path="/categories",
     )
-    return s.render(request, "categories.html", page, meta, shared=True)
+    return s.render(request, "categories.html", page, meta, shared=True, shows_votes=False)
 
 
 @router.get("/categories/{slug}", response_class=HTMLResponse, include_in_schema=False)
@@ -213,7 +213,7 @@ def category(request: Request, slug: str, s: SiteDep, page: str = "1") -> Respon
         description=f"{c.description} {_counts_text(context.count, context.shipped)} by the panel.",
         path=_page_url(c.slug, context.page),
     )
-    return s.render(request, "category.html", context, meta, shared=True)
+    return s.render(request, "category.html", context, meta, shared=True, shows_votes=False)
 
 
 @router.get("/api/v1/categories", response_model=CategoriesPage, tags=["categories"])

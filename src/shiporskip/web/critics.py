@@ -300,7 +300,7 @@ def critics(request: Request, s: SiteDep) -> Response:
         ),
         path="/critics",
     )
-    return s.render(request, "critics.html", page, meta, shared=True)
+    return s.render(request, "critics.html", page, meta, shared=True, shows_votes=False)
 
 
 @router.get("/critics/{critic_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -322,7 +322,9 @@ def critic(
         og_type="profile",
     )
     status = 422 if context.filter_error else 200
-    return s.render(request, "critic.html", context, meta, status=status, shared=True)
+    return s.render(
+        request, "critic.html", context, meta, status=status, shared=True, shows_votes=False
+    )
 
 
 @router.get("/api/v1/critics", response_model=CriticsPage, tags=["critics"])

@@ -87,7 +87,7 @@ def home(request: Request, s: SiteDep) -> Response:
         ),
         path="/",
     )
-    return s.render(request, "home.html", page, meta, shared=True)
+    return s.render(request, "home.html", page, meta, shared=True, shows_votes=False)
 
 
 @router.get("/api/v1/home", response_model=HomePage, tags=["pages"])

@@ -319,7 +319,7 @@ def methodology(request: Request, s: SiteDep) -> Response:
         ),
         path="/methodology",
     )
-    return s.render(request, "methodology.html", page, meta, shared=True)
+    return s.render(request, "methodology.html", page, meta, shared=True, shows_votes=False)
 
 
 @router.get("/api/v1/methodology", response_model=MethodologyPage, tags=["pages"])

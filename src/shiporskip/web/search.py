@@ -220,7 +220,9 @@ def search(request: Request, s: SiteDep, q: str = "") -> Response:
         path="/search" + (f"?{urlencode({'q': page.query})}" if page.query else ""),
         noindex=True,
     )
-    return s.render(request, "search.html", page, meta, status=status, shared=True)
+    return s.render(
+        request, "search.html", page, meta, status=status, shared=True, shows_votes=False
+    )
 
 
 @router.get("/api/v1/search", response_model=SearchPage, tags=["search"])

@@ -64,10 +64,16 @@ class SharedPage:
     has_tokens: bool  # the page has a signed, timestamped form token
     digest: bytes  # of the bytes as rendered, placeholders included
     size: int  # bytes held, for the cache's memory bound
+    shows_votes: bool  # community vote counts are on the page
 
     @classmethod
     def parse(
-        cls, marks: Marks, body: bytes, status: int, headers: list[tuple[bytes, bytes]]
+        cls,
+        marks: Marks,
+        body: bytes,
+        status: int,
+        headers: list[tuple[bytes, bytes]],
+        shows_votes: bool = True,
     ) -> SharedPage:
         pieces = tuple(marks.pattern.split(body))
         kinds = pieces[1::3]
@@ -85,6 +91,7 @@ class SharedPage:
             has_tokens=CSRF in kinds or NEWSLETTER in kinds,
             digest=hashlib.blake2b(body, digest_size=16).digest(),
             size=len(body) + 64 * len(pieces) + 256,
+            shows_votes=shows_votes or bool(slugs),
         )
 
     def fill(self, visitor: Visitor, choices: Mapping[str | None, bytes]) -> bytes:

@@ -68,18 +68,21 @@ class Site:
         headers: dict[str, str] | None = None,
         extra: dict[str, Any] | None = None,
         shared: bool = False,
+        shows_votes: bool = True,
     ) -> Response:
         """Render a page; `extra` holds parts kept out of the JSON (vote boxes).
 
         `shared` declares that the page shows every visitor the same thing apart from the
         placeholders of `web/shared.py`, so the cache may keep it and serve it to anyone.
+        `shows_votes=False` declares that it shows no community vote counts either (a test
+        holds every such page to it), so votes leave it current.
         """
         context = {"page": page, "meta": meta, **(extra or {})}
         rendered = self.templates.TemplateResponse(
             request, template, context, status_code=status, headers=headers
         )
         parsed = SharedPage.parse(
-            self.marks, bytes(rendered.body), status, list(rendered.raw_headers)
+            self.marks, bytes(rendered.body), status, list(rendered.raw_headers), shows_votes
         )
         slot = request.scope.get(SHARED_SLOT)
         if shared and status == 200 and slot is not None:
