@@ -33,6 +33,8 @@ def test_precedence_default_file_env_cli(isolated_env: Path) -> None:
         ({"SHIPORSKIP_LOAD_SAMPLE": "perhaps"}, "not true or false"),
         ({"SHIPORSKIP_LOG_LEVEL": "loud"}, "use debug, info, warning or error"),
         ({"SHIPORSKIP_CONFIG": "/nonexistent/config.toml"}, "does not exist"),
+        ({"SHIPORSKIP_PAGE_CACHE_MB": "-1"}, "cannot be negative; use 0 to turn the page cache"),
+        ({"SHIPORSKIP_PAGE_CACHE_MB": "lots"}, "SHIPORSKIP_PAGE_CACHE_MB has page_cache_mb='lots'"),
     ],
 )
 def test_bad_settings_name_the_variable_and_fix(env: dict[str, str], message: str) -> None:
