@@ -180,6 +180,16 @@ def test_no_placeholder_reaches_a_visitor(client: TestClient, path: str) -> None
         assert 'name="csrf_token" value=""' not in response.text
 
 
+@pytest.mark.parametrize("path", SHARED_PAGES)
+def test_nothing_a_requester_sends_is_kept_for_others(client: TestClient, path: str) -> None:
+    """A page is kept under its path and query only, so it must not be built from request
+    headers: a forged Host would otherwise be served to every later visitor."""
+    forged = client.get(path, headers={"Host": "evil.example", "X-Forwarded-Host": "evil.example"})
+    assert forged.status_code == 200
+    assert "evil.example" not in forged.text
+    assert "evil.example" not in client.get(path).text
+
+
 def test_maker_text_that_imitates_a_placeholder_stays_text(
     client: TestClient, runtime: Runtime
 ) -> None:

@@ -62,7 +62,7 @@ class SharedPage:
     slugs: tuple[str, ...]  # tools with a vote box on the page
     needs_voter: bool  # the page has a CSRF token or a vote box
     has_tokens: bool  # the page has a signed, timestamped form token
-    digest: bytes  # of the bytes as rendered, placeholders included
+    digest: bytes  # of the bytes as rendered, placeholders included (kept pages only)
     size: int  # bytes held, for the cache's memory bound
     shows_votes: bool  # community vote counts are on the page
 
@@ -74,22 +74,25 @@ class SharedPage:
         status: int,
         headers: list[tuple[bytes, bytes]],
         shows_votes: bool = True,
+        kept: bool = True,
     ) -> SharedPage:
+        """Split a rendered body; `kept=False` for a page filled once and sent, which needs
+        no digest (its tag is a hash of the filled body)."""
         pieces = tuple(marks.pattern.split(body))
         kinds = pieces[1::3]
         args = pieces[2::3]
         slugs = tuple(
             dict.fromkeys(a.decode() for k, a in zip(kinds, args, strict=True) if k == CHOICE)
         )
-        kept = tuple((k, v) for k, v in headers if k.lower() != b"content-length")
+        described = tuple((k, v) for k, v in headers if k.lower() != b"content-length")
         return cls(
             status=status,
-            headers=kept,
+            headers=described,
             pieces=pieces,
             slugs=slugs,
             needs_voter=bool(slugs) or CSRF in kinds,
             has_tokens=CSRF in kinds or NEWSLETTER in kinds,
-            digest=hashlib.blake2b(body, digest_size=16).digest(),
+            digest=hashlib.blake2b(body, digest_size=16).digest() if kept else b"",
             size=len(body) + 64 * len(pieces) + 256,
             shows_votes=shows_votes or bool(slugs),
         )

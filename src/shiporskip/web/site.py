@@ -47,6 +47,9 @@ class Site:
         env.globals["version"] = __version__
         env.globals["base_url"] = runtime.settings.base_url.rstrip("/")
         env.globals["newsletter_form_token"] = lambda: self.marks.newsletter
+        # Root-relative, never built from the request's Host header: a shared page is kept
+        # and served to everyone, so nothing a requester sends may end up in it.
+        env.globals["static_url"] = lambda path: f"/static/{path}"
         env.filters["pct"] = _pct
         choice = env.get_template(CHOICE_TEMPLATE)
         self.choices: dict[str | None, bytes] = {
@@ -81,11 +84,17 @@ class Site:
         rendered = self.templates.TemplateResponse(
             request, template, context, status_code=status, headers=headers
         )
-        parsed = SharedPage.parse(
-            self.marks, bytes(rendered.body), status, list(rendered.raw_headers), shows_votes
-        )
         slot = request.scope.get(SHARED_SLOT)
-        if shared and status == 200 and slot is not None:
+        kept = shared and status == 200 and slot is not None
+        parsed = SharedPage.parse(
+            self.marks,
+            bytes(rendered.body),
+            status,
+            list(rendered.raw_headers),
+            shows_votes,
+            kept=kept,
+        )
+        if kept and slot is not None:
             slot.append(parsed)  # the cache stores it and answers for this visitor
             return Response(status_code=200)
         voter = request_voter(request) if parsed.needs_voter else None
