@@ -162,9 +162,7 @@ class PageCache:
             headers.append((b"set-cookie", voter_cookie(self.runtime, voter).encode("latin-1")))
         elif _matches(_if_none_match(scope), tag.decode()):
             return 304, [(k, v) for k, v in headers if k not in BODY_HEADERS], b""
-        body = page.fill(visitor, self.site.choices)
-        headers.append((b"content-length", str(len(body)).encode()))
-        return page.status, headers, body
+        return page.status, headers, page.fill(visitor, self.site.choices)
 
     def _with_cookie(self, scope: Scope, send: Send) -> Send:
         """`send`, adding the visitor cookie when the request made a visitor id."""
@@ -191,6 +189,11 @@ def _current(entry: Entry, version: tuple[int, int]) -> bool:
 async def _send(
     send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes, *, head: bool
 ) -> None:
+    """Send an answer the middleware built; its Content-Length is computed here, from the
+    body, and a 304 carries none."""
+    if status != 304:
+        headers = [(k, v) for k, v in headers if k != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": b"" if head else body})
 

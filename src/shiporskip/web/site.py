@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import MutableHeaders
 from pydantic import BaseModel
 from sqlalchemy.engine import Connection
 
@@ -100,7 +101,9 @@ class Site:
         voter = request_voter(request) if parsed.needs_voter else None
         new = bool(request.scope.get("state", {}).get(NEW_VOTER_STATE))
         body = parsed.fill(self.visitor(parsed, voter, new), self.choices)
-        return Response(body, status_code=status, headers=dict(rendered.headers))
+        # The filled body differs in length from the rendered one: the response takes the
+        # rendered headers without their Content-Length and computes its own from `body`.
+        return Response(body, status_code=status, headers=MutableHeaders(raw=list(parsed.headers)))
 
     def visitor(
         self, page: SharedPage, voter: str | None, new: bool, conn: Connection | None = None
