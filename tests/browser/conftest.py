@@ -7,17 +7,14 @@ Debian's `chromium` package and Playwright drives that binary.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import httpx
 import pytest
+
+from tests.live import LiveServer
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ConsoleMessage, Page
@@ -51,54 +48,11 @@ def unavailable(reason: str) -> NoReturn:
     pytest.skip(f"{reason}; run `make setup-dev` to install it")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 @pytest.fixture(scope="package")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The real site (`shiporskip serve`) on a free port with the sample content."""
-    data_dir = tmp_path_factory.mktemp("browser-data")
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPORSKIP_")}
-    env["SHIPORSKIP_DATA_DIR"] = str(data_dir)
-    command = Path(sys.executable).with_name("shiporskip")
-    log_path = data_dir / "server.log"
-    base_url = f"http://127.0.0.1:{port}"
-    with log_path.open("wb") as log:
-        server = subprocess.Popen(
-            [str(command), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for_health(base_url, server, log_path)
-            yield base_url
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-
-
-def wait_for_health(base_url: str, server: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"the server exited with {server.returncode}:\n{log_path.read_text()}")
-        try:
-            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"the server did not answer /healthz within 60 s:\n{log_path.read_text()}")
+    with LiveServer(tmp_path_factory.mktemp("browser-data")) as server:
+        yield server.base_url
 
 
 @pytest.fixture(scope="package")
