@@ -50,6 +50,19 @@ tool_names = sa.Table(
 )
 sa.Index("ix_tool_names_tool_id", tool_names.c.tool_id)
 
+# Slugs a tool had before it was renamed: links and embedded badges out in the world still
+# use them, so they redirect to the tool's current slug. A rename chain a -> b -> c leaves
+# rows a and b, both pointing at the tool (now c). A slug is never both a tool's and an old
+# one: taking a slug (a new tool, or a rename back) removes its row here.
+tool_slugs = sa.Table(
+    "tool_slugs",
+    metadata,
+    sa.Column("old_slug", sa.String(64), primary_key=True),
+    sa.Column("tool_id", sa.Integer, sa.ForeignKey("tools.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+sa.Index("ix_tool_slugs_tool_id", tool_slugs.c.tool_id)
+
 # Reviews are append-only: a re-review adds rows, so the verdict history is kept. The current
 # panel is each critic's latest successful review.
 reviews = sa.Table(
@@ -385,4 +398,5 @@ UNVERSIONED_TABLES = {
     "vote_events": "the vote audit log is shown only in the admin area",
     "magic_links": "sign-in links are never shown",
     "submissions": "submission pages are personal and not cached; approval writes `tools`",
+    "tool_slugs": "written only in a transaction that writes `tools`; redirects are not kept",
 }
