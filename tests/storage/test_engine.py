@@ -1,5 +1,8 @@
+from pathlib import Path
+
 import pytest
 
+from shiporskip.cli.main import main
 from shiporskip.errors import UserError
 from shiporskip.runtime import open_runtime
 from shiporskip.settings import load_settings
@@ -41,3 +44,26 @@ def test_unwritable_data_dir_is_refused_before_anything_is_created(tmp_path) -> 
     settings = load_settings(overrides={"data_dir": str(blocker / "data")})
     with pytest.raises(UserError, match=r"is not writable.*set SHIPORSKIP_DATA_DIR"):
         open_runtime(settings)
+
+
+def test_sqlite_file_in_a_missing_folder_is_refused_and_nothing_is_created(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    missing = tmp_path / "missing"
+    url = f"sqlite:///{missing / 'sub' / 'x.db'}"
+    with pytest.raises(UserError) as info:
+        create_engine(url)
+    message = str(info.value)
+    assert f"the folder {missing / 'sub'} for database" in message
+    assert "create it first" in message and "data dir" in message
+    assert not missing.exists()
+
+
+def test_cli_refuses_a_database_url_in_a_missing_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nonexistent"
+    url = f"sqlite:///{missing / 'x.db'}"
+    assert main(["--database-url", url, "tools", "list"]) == 1
+    err = capsys.readouterr().err
+    assert f"the folder {missing} for database" in err.replace("\n", "")
+    assert "Traceback" not in err
+    assert not missing.exists()

@@ -22,6 +22,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _check_sqlite_folder(path: Path, url: str) -> None:
+    # Creating the folder here made a typo in the URL silently build directories anywhere
+    # (as root: under /); the data dir is created by the runtime, any other folder is the
+    # operator's to make.
+    if not path.parent.is_dir():
+        raise UserError(
+            f"the folder {path.parent} for database {mask_url(url)!r} does not exist; "
+            "create it first, or leave SHIPORSKIP_DATABASE_URL unset to keep the database "
+            "in the data dir"
+        )
+
+
 def create_engine(url: str) -> Engine:
     """An engine for the URL, checked by connecting once; a clear error if that fails."""
     try:
@@ -35,7 +47,7 @@ def create_engine(url: str) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     kwargs: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        _check_sqlite_folder(Path(parsed.database), url)
     elif parsed.get_backend_name() == "postgresql":
         kwargs |= {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
     try:
