@@ -59,10 +59,7 @@ def worker(
                 line += f" — {job.last_error}"
             console.print(line, markup=False)
 
-        try:
-            ran = run_worker(rt, queue, burst=burst, poll=poll, on_job=report)
-        except KeyboardInterrupt:
-            ran = 0
+        ran = run_worker(rt, queue, burst=burst, poll=poll, on_job=report)
     console.print(f"Worker stopped after {ran} jobs.", markup=False)
 
 

@@ -102,18 +102,34 @@ def run_worker(
     on_job: Callable[[JobInfo], None] | None = None,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> int:
-    """Run due jobs until stopped (or, with burst, until none is due). Returns jobs run."""
+    """Run due jobs until stopped (or, with burst, until none is due). Returns jobs run.
+
+    Ctrl+C ends the run like SIGTERM, and the count still covers every job finished before
+    it; a job it cut short runs again after its lease.
+    """
     stop = stop or threading.Event()
     scheduler = Scheduler(runtime, queue)
     _install_signal_handlers(stop)
-    return queue.work(
-        worker_id(),
-        tick=lambda: scheduler.tick(clock()),
-        burst=burst,
-        poll=poll,
-        stop=stop,
-        on_job=on_job,
-    )
+    finished = 0
+
+    def counted(job: JobInfo) -> None:
+        nonlocal finished
+        finished += 1
+        if on_job:
+            on_job(job)
+
+    try:
+        return queue.work(
+            worker_id(),
+            tick=lambda: scheduler.tick(clock()),
+            burst=burst,
+            poll=poll,
+            stop=stop,
+            on_job=counted,
+        )
+    except KeyboardInterrupt:
+        # The interrupt unwinds past the queue's own count, so use the jobs reported here.
+        return finished
 
 
 def _install_signal_handlers(stop: threading.Event) -> None:
