@@ -122,3 +122,34 @@ def test_pricing_survives_storage_exactly(runtime: Runtime) -> None:
     )
     runtime.catalog.add(tool)
     assert runtime.catalog.get("tokens") == tool
+
+
+def renamed(runtime: Runtime, slug: str, new: str) -> None:
+    tool = runtime.catalog.get(slug)
+    runtime.catalog.replace(slug, make_tool(tool.name, slug=new))
+
+
+def test_a_renamed_slug_leads_to_the_tool_through_a_chain(runtime: Runtime) -> None:
+    runtime.catalog.add(make_tool("Alpha", slug="a"))
+    renamed(runtime, "a", "b")
+    renamed(runtime, "b", "c")
+    assert runtime.catalog.moved("a") == "c"
+    assert runtime.catalog.moved("b") == "c"
+    assert runtime.catalog.moved("c") is None, "a current slug is not moved"
+    assert runtime.catalog.moved("zzz") is None
+    with pytest.raises(NotFoundError, match="no tool with slug 'a'; it was renamed to 'c'"):
+        runtime.catalog.get("a")
+
+
+def test_renaming_back_and_a_new_tool_take_old_slugs_over(runtime: Runtime) -> None:
+    runtime.catalog.add(make_tool("Alpha", slug="a"))
+    renamed(runtime, "a", "b")
+    renamed(runtime, "b", "a")
+    assert runtime.catalog.moved("a") is None and runtime.catalog.moved("b") == "a"
+    runtime.catalog.add(make_tool("Beta", slug="b"))
+    assert runtime.catalog.moved("b") is None, "the new tool owns its slug"
+    assert runtime.catalog.get("b").name == "Beta"
+    renamed(runtime, "b", "beta")
+    assert runtime.catalog.moved("b") == "beta", "the slug moves with its newest owner"
+    runtime.catalog.remove("beta")
+    assert runtime.catalog.moved("b") is None, "a removed tool leaves no redirect"

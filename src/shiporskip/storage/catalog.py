@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, Engine
 from shiporskip.domain.text import name_key
 from shiporskip.domain.tools import Tool
 from shiporskip.errors import DuplicateToolError, NotFoundError
-from shiporskip.storage.schema import tool_names, tools
+from shiporskip.storage.schema import tool_names, tool_slugs, tools
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +112,20 @@ class CatalogStore:
             value = conn.scalar(sa.select(tools.c.flags).where(tools.c.slug == slug))
         return list(value or [])
 
+    def moved(self, slug: str) -> str | None:
+        """The current slug of the tool that was renamed away from `slug`, if one was."""
+        with self.engine.connect() as conn:
+            return self._moved(conn, slug)
+
+    @staticmethod
+    def _moved(conn: Connection, slug: str) -> str | None:
+        query = (
+            sa.select(tools.c.slug)
+            .join(tool_slugs, tool_slugs.c.tool_id == tools.c.id)
+            .where(tool_slugs.c.old_slug == slug)
+        )
+        return conn.scalar(query)
+
     def tool_id(self, slug: str) -> int:
         with self.engine.connect() as conn:
             return self._id(conn, slug)
@@ -126,6 +140,9 @@ class CatalogStore:
         return difflib.get_close_matches(text, slugs, n=limit, cutoff=0.5)
 
     def _not_found_message(self, conn: Connection, slug: str) -> str:
+        current = self._moved(conn, slug)
+        if current is not None:
+            return f"no tool with slug {slug!r}; it was renamed to {current!r}"
         near = self._suggest(conn, slug, 3)
         hint = f"did you mean {', '.join(near)}?" if near else "see `shiporskip tools list`"
         return f"no tool with slug {slug!r}; {hint}"
@@ -214,6 +231,8 @@ class CatalogStore:
 
     def _insert(self, conn: Connection, tool: Tool) -> None:
         self.conflict(conn, tool)
+        # A new tool may take a renamed tool's old slug: its page wins over the redirect.
+        conn.execute(sa.delete(tool_slugs).where(tool_slugs.c.old_slug == tool.slug))
         now = datetime.now(UTC)
         result = conn.execute(
             sa.insert(tools).values(**_row_values(tool), created_at=now, updated_at=now)
@@ -223,6 +242,9 @@ class CatalogStore:
 
     def _update(self, conn: Connection, tool_id: int, tool: Tool) -> None:
         self.conflict(conn, tool, ignore_id=tool_id)
+        old = conn.scalar(sa.select(tools.c.slug).where(tools.c.id == tool_id))
+        if old is not None and old != tool.slug:
+            self._rename(conn, tool_id, old, tool.slug)
         conn.execute(
             sa.update(tools)
             .where(tools.c.id == tool_id)
@@ -230,6 +252,19 @@ class CatalogStore:
         )
         conn.execute(sa.delete(tool_names).where(tool_names.c.tool_id == tool_id))
         self._write_names(conn, tool_id, tool)
+
+    @staticmethod
+    def _rename(conn: Connection, tool_id: int, old: str, new: str) -> None:
+        """Keep `old` as a way to the tool; links and badges out in the world still use it.
+
+        Rows point at the tool, not at a slug, so a chain a -> b -> c sends a to c.
+        """
+        conn.execute(sa.delete(tool_slugs).where(tool_slugs.c.old_slug == new))
+        conn.execute(
+            sa.insert(tool_slugs).values(
+                old_slug=old, tool_id=tool_id, created_at=datetime.now(UTC)
+            )
+        )
 
     @staticmethod
     def _write_names(conn: Connection, tool_id: int, tool: Tool) -> None:
