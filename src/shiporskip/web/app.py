@@ -26,6 +26,7 @@ from shiporskip.web import (
     votes,
 )
 from shiporskip.web.caching import PageCache
+from shiporskip.web.moved import MovedSlugs
 from shiporskip.web.site import HERE, Meta, Site
 
 ROUTERS = (
@@ -98,5 +99,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     for module in ROUTERS:
         app.include_router(module.router)
     newsletter.install(app)
+    # Inside the page cache, which keeps 200s only: a redirect is never kept.
+    app.add_middleware(MovedSlugs, runtime=runtime)
     app.add_middleware(PageCache, site=site)
     return app
