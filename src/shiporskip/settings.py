@@ -1,5 +1,11 @@
 """Settings: one table (the fields below) drives validation, `shiporskip settings` and the docs.
 
+Each entry declares its type (the annotation), default, help, whether it is secret and what
+it accepts (a `Rule`: choices, a range, a check). Loading checks every value against its
+entry and reports each bad one in a sentence that names it as the user wrote it
+(SHIPORSKIP_X=…, `x = …` in the config file, or --x …) with the fix. `docs/settings.md` is
+generated from the same table (`shiporskip settings --markdown`).
+
 Precedence, lowest first: defaults < config file (`config.toml` in the data dir, or the file
 named by SHIPORSKIP_CONFIG) < environment (SHIPORSKIP_<NAME>) < CLI flags.
 """
@@ -7,7 +13,10 @@ named by SHIPORSKIP_CONFIG) < environment (SHIPORSKIP_<NAME>) < CLI flags.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
+import json
 import os
+import shlex
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -17,32 +26,60 @@ from urllib.parse import urlsplit, urlunsplit
 
 import platformdirs
 
+from shiporskip import settings_checks as checks
 from shiporskip.errors import UserError
+from shiporskip.settings_checks import Rule
 
 ENV_PREFIX = "SHIPORSKIP_"
 DEFAULT_DATA_DIR = Path(platformdirs.user_data_dir("shiporskip"))
+PORT = Rule(ge=1, le=65535)
+AT_LEAST_ONE = Rule(ge=1)
 
 
-def _setting(default: Any, help: str, *, secret: bool = False, example: str = "") -> Any:
-    return field(default=default, metadata={"help": help, "secret": secret, "example": example})
+def _setting(
+    default: Any,
+    help: str,
+    *,
+    secret: bool = False,
+    example: str = "",
+    rule: Rule | None = None,
+    shown_default: str = "",
+) -> Any:
+    metadata = {
+        "help": help,
+        "secret": secret,
+        "example": example,
+        "rule": rule or Rule(),
+        "shown_default": shown_default,
+    }
+    return field(default=default, metadata=metadata)
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     data_dir: Path = _setting(
         DEFAULT_DATA_DIR,
-        "Directory holding the SQLite database and config.toml.",
+        "Holds the SQLite database, `config.toml` and the generated secret key. Must be writable.",
         example="/var/lib/shiporskip",
+        rule=Rule(allowed="a writable directory"),
+        shown_default="the platform user data dir (`~/.local/share/shiporskip` on Linux)",
     )
     database_url: str = _setting(
         "",
-        "SQLAlchemy database URL. Empty means a SQLite file `shiporskip.db` in the data dir "
-        "(WAL mode). PostgreSQL: postgresql+psycopg://user:pass@host/db.",
+        "SQLAlchemy database URL. PostgreSQL: `postgresql+psycopg://user:pass@host/db`. The "
+        "password is never printed.",
         secret=True,
         example="postgresql+psycopg://shiporskip@127.0.0.1/shiporskip",
+        rule=Rule(check=checks.database_url, allowed="a database URL"),
+        shown_default="empty: `sqlite:///<data_dir>/shiporskip.db` in WAL mode",
     )
-    host: str = _setting("127.0.0.1", "Address `shiporskip serve` listens on.", example="0.0.0.0")  # noqa: S104
-    port: int = _setting(8000, "Port `shiporskip serve` listens on.", example="8080")
+    host: str = _setting(
+        "127.0.0.1",
+        "Address `shiporskip serve` listens on.",
+        example="0.0.0.0",  # noqa: S104
+        rule=Rule(check=checks.host_name, allowed="a host name or IP address"),
+    )
+    port: int = _setting(8000, "Port `shiporskip serve` listens on.", example="8080", rule=PORT)
     load_sample: bool = _setting(
         True,
         "Load the bundled sample catalog when the database has no tools.",
@@ -50,26 +87,35 @@ class Settings:
     )
     base_url: str = _setting(
         "http://127.0.0.1:8000",
-        "Public address of the site, used in links, feeds and share text.",
+        "Public address of the site, used in links in pages, feeds and mails. When not set it "
+        "follows `host` and `port` (a wildcard host gives 127.0.0.1); set it to the public "
+        "address behind a proxy.",
         example="https://verdicts.example.com",
+        rule=Rule(check=checks.web_url, allowed="an http(s) URL without query or fragment"),
+        shown_default="`http://HOST:PORT`",
     )
-    log_level: str = _setting("info", "Log level: debug, info, warning or error.", example="debug")
+    log_level: str = _setting(
+        "info", "How much `serve` logs.", example="debug", rule=Rule(choices=checks.LOG_LEVELS)
+    )
     model: str = _setting(
         "",
         "The model every critic uses, as KIND:MODEL[@BASE_URL]. Kinds: openai, anthropic, "
         "ollama, vllm, llamacpp, lmstudio, openai-compatible (needs @BASE_URL), gguf "
-        "(a local file or hf:OWNER/REPO/FILE.gguf).",
+        "(a local file or hf:OWNER/REPO/FILE.gguf). `review` stops with a message naming "
+        "this setting when it is empty; see [panel.md](panel.md).",
         example="openai:gpt-4o-mini",
+        rule=Rule(check=checks.model_spec, allowed="`KIND:MODEL[@BASE_URL]` or empty"),
     )
     critic_models: str = _setting(
         "",
         "Per-critic models overriding `model`: CRITIC=SPEC pairs separated by ';' (a jury of "
-        "several model families).",
+        "several model families); checked against the panel when a review runs.",
         example="skeptic=anthropic:claude-sonnet-4-0; buyer=ollama:qwen2.5",
     )
     llm_api_key: str = _setting(
         "",
-        "API key for the model; when empty, OPENAI_API_KEY or ANTHROPIC_API_KEY is used.",
+        "API key for the model; when empty, `OPENAI_API_KEY` or `ANTHROPIC_API_KEY` is used. "
+        "Never printed.",
         secret=True,
         example="sk-…",
     )
@@ -77,30 +123,50 @@ class Settings:
         "",
         "Base URL for OpenAI-compatible kinds, overriding the kind's default address.",
         example="http://10.0.0.5:8000/v1",
+        rule=Rule(check=checks.optional_web_url, allowed="an http(s) URL or empty"),
     )
     structured_output: str = _setting(
         "auto",
-        "How to ask for JSON: auto (per kind), json_schema, json_object_schema (llama.cpp), "
-        "tool, json_object or prompt.",
+        "How to ask for JSON: `auto` picks per kind; `json_object_schema` suits llama.cpp.",
         example="json_object_schema",
+        rule=Rule(
+            choices=("auto", "json_schema", "json_object_schema", "tool", "json_object", "prompt")
+        ),
     )
     llm_stream: bool = _setting(
         False, "Stream completions from OpenAI-compatible servers.", example="true"
     )
-    llm_timeout: float = _setting(120.0, "Seconds before one LLM call is abandoned.", example="60")
+    llm_timeout: float = _setting(
+        120.0,
+        "Seconds before one LLM call is abandoned (and retried).",
+        example="60",
+        rule=Rule(gt=0, le=3600),
+    )
     llm_retries: int = _setting(
-        4, "Retries after a 429, 5xx, timeout or connection error.", example="2"
+        4,
+        "Retries after a 429, 5xx, timeout, connection error or broken stream; `Retry-After` "
+        "is honoured.",
+        example="2",
+        rule=Rule(ge=0, le=20, hint=" (0 turns retries off)"),
     )
     llm_concurrency: int = _setting(
-        4, "Most LLM calls in flight at once, across all critics.", example="8"
+        4,
+        "Most LLM calls in flight at once, across all critics.",
+        example="8",
+        rule=Rule(ge=1, le=256),
     )
-    llm_max_tokens: int = _setting(1200, "Output token limit per review.", example="800")
-    llm_temperature: float = _setting(0.4, "Sampling temperature.", example="0.2")
+    llm_max_tokens: int = _setting(
+        1200, "Output token limit per review.", example="800", rule=Rule(ge=1, le=1_000_000)
+    )
+    llm_temperature: float = _setting(
+        0.4, "Sampling temperature.", example="0.2", rule=Rule(ge=0, le=2)
+    )
     llm_prices: str = _setting(
         "",
         "JSON price table, USD per 1M tokens as [input, output] by model name, merged over the "
         "built-in table; used for the cost estimate stored with every review.",
         example='{"my-model": [0.5, 1.5]}',
+        rule=Rule(check=checks.price_json, allowed="JSON object or empty"),
     )
     secret_key: str = _setting(
         "",
@@ -108,74 +174,107 @@ class Settings:
         "DATA_DIR/secret.key (set it explicitly when several servers share a database).",
         secret=True,
         example="a long random string",
+        rule=Rule(check=checks.long_secret, allowed="empty or at least 16 characters"),
+        shown_default="empty: generated once into `DATA_DIR/secret.key`",
     )
     job_engine: str = _setting(
         "embedded",
         "Job queue: embedded (a table in the main database, no extra server) or "
         "procrastinate (PostgreSQL, for several workers on several machines).",
         example="procrastinate",
+        rule=Rule(choices=("embedded", "procrastinate")),
     )
     daily_time: str = _setting(
         "06:00",
         "UTC time of day the worker reviews the next tool (HH:MM), or off.",
         example="09:30",
+        rule=Rule(check=checks.time_of_day, allowed="`HH:MM` (00:00 to 23:59) or `off`"),
     )
     digest_day: str = _setting(
-        "monday", "Day the worker sends the weekly digest (UTC).", example="friday"
+        "monday",
+        "Day the worker sends the weekly digest (UTC).",
+        example="friday",
+        rule=Rule(choices=checks.WEEKDAYS),
     )
     job_max_attempts: int = _setting(
-        5, "Attempts before a failing job is parked with its error.", example="3"
+        5,
+        "Attempts before a failing job is parked with its error.",
+        example="3",
+        rule=Rule(ge=1, le=100),
     )
     job_retry_delay: float = _setting(
-        60.0, "Seconds before a failed job's first retry; doubles each attempt.", example="10"
+        60.0,
+        "Seconds before a failed job's first retry; doubles each attempt, with jitter.",
+        example="10",
+        rule=Rule(ge=0, le=86400),
     )
     job_lease: float = _setting(
         60.0,
         "Seconds a running job stays claimed without a heartbeat; after a worker dies its "
         "job is claimed again once this runs out.",
         example="30",
+        rule=Rule(gt=0, le=86400),
     )
     smtp_host: str = _setting(
         "", "SMTP server for the newsletter; empty disables sending.", example="smtp.example.com"
     )
-    smtp_port: int = _setting(587, "SMTP port.", example="465")
+    smtp_port: int = _setting(587, "SMTP port.", example="465", rule=PORT)
     smtp_security: str = _setting(
-        "starttls", "SMTP transport security: starttls, tls or none.", example="tls"
+        "starttls",
+        "SMTP transport security.",
+        example="tls",
+        rule=Rule(choices=("starttls", "tls", "none")),
     )
     smtp_user: str = _setting("", "SMTP user name.", example="verdicts@example.com")
-    smtp_password: str = _setting("", "SMTP password.", secret=True, example="…")
+    smtp_password: str = _setting("", "SMTP password. Never printed.", secret=True, example="…")
     mail_from: str = _setting(
         "shiporskip <verdicts@localhost>",
         "From address of the newsletter.",
         example="Weekly verdicts <verdicts@example.com>",
+        rule=Rule(check=checks.mail_address, allowed="one mail address"),
     )
-    mail_rate: float = _setting(5.0, "Most newsletter messages sent per second.", example="1")
+    mail_rate: float = _setting(
+        5.0, "Most newsletter messages sent per second.", example="1", rule=Rule(gt=0, le=10000)
+    )
     page_cache_mb: int = _setting(
         64,
         "Memory per server worker for rendered pages, in MB; 0 renders every request. "
         "A cached page is served until a review, vote or catalog change touches the data.",
         example="256",
+        rule=Rule(ge=0, le=65536, hint=" (0 turns the page cache off)"),
     )
     vote_min_count: int = _setting(
-        5, "Community votes needed before a percentage is shown.", example="10"
+        5,
+        "Community votes needed before a percentage is shown; below it pages show the count.",
+        example="10",
+        rule=AT_LEAST_ONE,
     )
     vote_rate_voter: int = _setting(
-        20, "Votes one voter may cast per minute (more get HTTP 429).", example="10"
+        20,
+        "Votes one voter may cast per minute; more get HTTP 429 with `Retry-After`.",
+        example="10",
+        rule=AT_LEAST_ONE,
     )
     vote_rate_ip: int = _setting(
-        120, "Votes one IP address may cast per minute (more get HTTP 429).", example="60"
+        120,
+        "Votes one IP address may cast per minute; more get HTTP 429 with `Retry-After`.",
+        example="60",
+        rule=AT_LEAST_ONE,
     )
     admin_token: str = _setting(
         "",
         "Password of the admin area (/admin) and moderation API. Empty: the admin area is "
-        "off. At least 16 characters.",
+        "off. There is no default password.",
         secret=True,
         example="a long random string",
+        rule=Rule(check=checks.long_secret, allowed="empty or at least 16 characters"),
+        shown_default="empty (admin area off)",
     )
     critics_dir: str = _setting(
         "",
         "Directory of critic YAML files replacing the built-in panel (edit, add or retire).",
         example="/etc/shiporskip/critics",
+        rule=Rule(check=checks.existing_dir, allowed="an existing directory or empty"),
     )
 
     @property
@@ -205,25 +304,38 @@ class SettingInfo:
     help: str
     secret: bool
     example: str
+    allowed: str
+
+
+TYPE_NAMES = {str: "text", int: "integer", float: "number", bool: "boolean", Path: "path"}
 
 
 def table() -> list[SettingInfo]:
-    """The settings table: name, environment variable, type, default and help."""
+    """The settings table: name, environment variable, type, default, allowed values, help."""
     hints = get_type_hints(Settings)
     rows = []
     for f in fields(Settings):
         default = f.default
-        if f.name == "data_dir":
-            default = "platform user data dir (e.g. ~/.local/share/shiporskip)"
+        if isinstance(default, bool):
+            shown = "`true`" if default else "`false`"
+        elif default == "":
+            shown = "empty"
+        else:
+            shown = f"`{default:g}`" if isinstance(default, float) else f"`{default}`"
+        rule: Rule = f.metadata["rule"]
+        allowed = rule.describe()
+        if hints[f.name] is bool:
+            allowed = "`true`/`false`, `yes`/`no`, `on`/`off`, `1`/`0`"
         rows.append(
             SettingInfo(
                 name=f.name,
                 env=ENV_PREFIX + f.name.upper(),
-                type=getattr(hints[f.name], "__name__", str(hints[f.name])),
-                default=str(default),
+                type=TYPE_NAMES[hints[f.name]],
+                default=f.metadata["shown_default"] or shown,
                 help=f.metadata["help"],
                 secret=f.metadata["secret"],
                 example=f.metadata["example"],
+                allowed=allowed,
             )
         )
     return rows
@@ -238,56 +350,105 @@ def mask_url(url: str) -> str:
     return url
 
 
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
-
-
-def _convert(name: str, raw: Any, kind: Any, source: str) -> Any:
-    try:
-        if kind is bool:
-            if isinstance(raw, bool):
-                return raw
-            text = str(raw).strip().lower()
-            if text in _TRUE:
-                return True
-            if text in _FALSE:
-                return False
-            raise ValueError
-        if kind is int:
-            if isinstance(raw, bool):
-                raise ValueError
+def _convert(raw: Any, kind: Any) -> Any:
+    """The raw value as the setting's type, or ValueError saying what was expected."""
+    if kind is bool:
+        if isinstance(raw, bool):
+            return raw
+        word = str(raw).strip().lower()
+        if word in checks.TRUE_WORDS:
+            return True
+        if word in checks.FALSE_WORDS:
+            return False
+        raise ValueError("is not true or false; write true/false, yes/no, on/off or 1/0")
+    if kind in (int, float) and (isinstance(raw, bool) or not str(raw).strip()):
+        raise ValueError(f"is not {'a whole number' if kind is int else 'a number'}")
+    if kind is int:
+        if isinstance(raw, float):
+            raise ValueError("is not a whole number")
+        try:
             return int(str(raw).strip())
-        if kind is float:
-            if isinstance(raw, bool):
-                raise ValueError
+        except ValueError:
+            raise ValueError("is not a whole number") from None
+    if kind is float:
+        try:
             return float(str(raw).strip())
-        if kind is Path:
-            return Path(str(raw)).expanduser()
-        return str(raw)
+        except ValueError:
+            raise ValueError("is not a number") from None
+    if isinstance(raw, dict | list):
+        raise ValueError("is not text")
+    if kind is Path:
+        if not str(raw).strip():
+            raise ValueError("is empty; give a directory you can write to")
+        return Path(str(raw)).expanduser()
+    return str(raw)
+
+
+class _Source:
+    """Where values came from, to name a bad one as the user wrote it."""
+
+    def __init__(self, kind: str, path: Path | None = None) -> None:
+        self.kind = kind
+        self.path = path
+
+    def label(self, name: str, shown: str) -> str:
+        if self.kind == "env":
+            return f"{ENV_PREFIX}{name.upper()}={shown}"
+        if self.kind == "file":
+            return f"{name} = {shown} in config file {self.path}"
+        return f"--{name.replace('_', '-')} {shlex.quote(shown)}"
+
+
+def _read(raw_values: Mapping[str, Any], source: _Source, problems: list[str]) -> dict[str, Any]:
+    """Convert and check every value of one source; bad ones become sentences in problems."""
+    hints = get_type_hints(Settings)
+    meta = {f.name: f.metadata for f in fields(Settings)}
+    out: dict[str, Any] = {}
+    for name, raw in raw_values.items():
+        try:
+            out[name] = meta[name]["rule"].apply(_convert(raw, hints[name]))
+        except ValueError as exc:
+            if meta[name]["secret"]:
+                shown = mask_url(str(raw)) if name == "database_url" else "********"
+            elif source.kind == "file":
+                shown = json.dumps(raw, default=str, ensure_ascii=False)
+            else:
+                shown = str(raw)
+            fix = str(exc)
+            if fix in ("is not a whole number", "is not a number"):
+                fix += f"; write e.g. {meta[name]['example']}"
+            problems.append(f"{source.label(name, shown)} {fix}")
+    return out
+
+
+def derived_base_url(host: str, port: int) -> str:
+    """The address links point at when base_url is not set: the listen address and port."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
-        expected = {bool: "true or false", int: "a whole number", float: "a number"}.get(
-            kind, "text"
-        )
-        raise UserError(f"{source} has {name}={raw!r}, which is not {expected}") from None
+        return f"http://{host}:{port}"
+    if address.is_unspecified:  # 0.0.0.0 or ::, not an address a browser can open
+        address = ipaddress.ip_address("127.0.0.1")
+    shown = f"[{address}]" if address.version == 6 else str(address)
+    return f"http://{shown}:{port}"
 
 
 def load_settings(
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> Settings:
-    """Build settings from defaults, the config file, the environment and CLI overrides."""
+    """Build settings from defaults, the config file, the environment and CLI overrides.
+
+    Every value is checked against its entry in the table; all bad values are reported
+    together, one sentence each, before anything is created or written.
+    """
     env = os.environ if env is None else env
-    hints = get_type_hints(Settings)
-    names = {f.name for f in fields(Settings)}
-    values: dict[str, Any] = {}
-    env_values: dict[str, Any] = {}
-    for name in names:
-        key = ENV_PREFIX + name.upper()
-        if key in env:
-            env_values[name] = _convert(name, env[key], hints[name], f"environment variable {key}")
-    cli_values = {k: v for k, v in (overrides or {}).items() if v is not None}
-    for name, raw in cli_values.items():
-        cli_values[name] = _convert(name, raw, hints[name], "the command line")
+    names = [f.name for f in fields(Settings)]
+    problems: list[str] = []
+    env_raw = {n: env[ENV_PREFIX + n.upper()] for n in names if ENV_PREFIX + n.upper() in env}
+    env_values = _read(env_raw, _Source("env"), problems)
+    cli_raw = {k: v for k, v in (overrides or {}).items() if v is not None}
+    cli_values = _read(cli_raw, _Source("cli"), problems)
 
     data_dir = cli_values.get("data_dir") or env_values.get("data_dir")
     config_path = env.get(ENV_PREFIX + "CONFIG")
@@ -300,32 +461,28 @@ def load_settings(
             )
     else:
         config_file = Path(data_dir or DEFAULT_DATA_DIR) / "config.toml"
+    file_values: dict[str, Any] = {}
     if config_file.is_file():
         try:
-            file_values = tomllib.loads(config_file.read_text(encoding="utf-8"))
+            file_raw = tomllib.loads(config_file.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise UserError(f"config file {config_file} is not valid TOML: {exc}") from None
-        for name, raw in file_values.items():
+        for name in file_raw:
             if name not in names:
                 raise UserError(
                     f"config file {config_file} has unknown setting {name!r}; "
                     f"valid settings: {', '.join(sorted(names))}"
                 )
-            values[name] = _convert(name, raw, hints[name], f"config file {config_file}")
-    values |= env_values | cli_values
-    settings = Settings(**values)
-    if settings.log_level not in ("debug", "info", "warning", "error"):
-        raise UserError(f"log_level is {settings.log_level!r}; use debug, info, warning or error")
-    for name in ("llm_timeout", "llm_concurrency", "llm_max_tokens"):
-        if getattr(settings, name) <= 0:
-            raise UserError(f"{name} must be greater than 0")
-    if settings.page_cache_mb < 0:
-        raise UserError("page_cache_mb cannot be negative; use 0 to turn the page cache off")
-    if settings.llm_retries < 0:
-        raise UserError("llm_retries cannot be negative; use 0 to disable retries")
-    if not 0 < settings.port < 65536:
-        raise UserError(f"port {settings.port} is out of range; use a number from 1 to 65535")
-    return settings
+        file_values = _read(file_raw, _Source("file", config_file), problems)
+    if problems:
+        raise UserError("\n".join(problems))
+    values = file_values | env_values | cli_values
+    if "base_url" not in values:
+        defaults = Settings()
+        values["base_url"] = derived_base_url(
+            values.get("host", defaults.host), values.get("port", defaults.port)
+        )
+    return Settings(**values)
 
 
 def ensure_data_dir(settings: Settings) -> Path:

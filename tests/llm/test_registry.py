@@ -13,7 +13,7 @@ from shiporskip.llm.registry import (
     price_table,
     structured_mode,
 )
-from shiporskip.settings import load_settings
+from shiporskip.settings import load_settings, replace
 
 IDS = ["builder", "skeptic", "buyer"]
 
@@ -92,7 +92,10 @@ def test_structured_mode_defaults_per_server_and_override() -> None:
     assert structured_mode(settings, parse_spec("vllm:x")) is StructuredMode.json_schema
     forced = load_settings(overrides={"structured_output": "tool"})
     assert structured_mode(forced, parse_spec("vllm:x")) is StructuredMode.tool
-    bad = load_settings(overrides={"structured_output": "telepathy"})
+    with pytest.raises(UserError, match="telepathy is not allowed; use auto, json_schema"):
+        load_settings(overrides={"structured_output": "telepathy"})
+    # Settings built without loading (replace) are still refused where they are used.
+    bad = replace(settings, structured_output="telepathy")
     with pytest.raises(UserError, match="not a mode"):
         structured_mode(bad, parse_spec("vllm:x"))
 
@@ -110,5 +113,7 @@ def test_cost_estimates() -> None:
     assert estimate_cost(table, parse_spec("openai:unknown"), 10, 10) is None
     assert estimate_cost(table, parse_spec("ollama:x"), 10, 10) == 0.0
     for bad in ("[1,2]", '{"m": [1]}', '{"m": [-1, 2]}', "nope"):
+        with pytest.raises(UserError, match="is not a price table; write JSON"):
+            load_settings(overrides={"llm_prices": bad})
         with pytest.raises(UserError, match="llm_prices must be JSON"):
-            price_table(load_settings(overrides={"llm_prices": bad}))
+            price_table(replace(load_settings(), llm_prices=bad))
