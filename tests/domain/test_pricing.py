@@ -4,12 +4,14 @@ import pytest
 from pydantic import ValidationError
 
 from shiporskip.domain.pricing import (
+    UNIT_LABELS,
     Charge,
     Entry,
     Plan,
     Pricing,
     Unit,
     cheapest_plan,
+    count,
     format_money,
     parse_plan,
     parse_usage,
@@ -73,7 +75,10 @@ def test_free_tier_limit_excludes_the_plan_above_its_cap() -> None:
     paid = api_plan()
     assert plan_cost(free, {Unit.request: Decimal(1500)}).cost == 0
     over = plan_cost(free, {Unit.request: Decimal(2500)})
-    assert over.cost is None and "at most 2,000 requests" in (over.reason or "")
+    assert over.cost is None and not over.covers
+    assert over.reason == (
+        "the Free plan allows at most 2,000 requests a month; this usage needs 2,500 requests"
+    )
     best = cheapest_plan([free, paid], {Unit.request: Decimal(2500)})
     assert best is not None and best.plan.name == "API"
     best = cheapest_plan([free, paid], {Unit.request: Decimal(1000)})
@@ -189,6 +194,8 @@ def test_parse_plan_reads_the_cli_shorthand() -> None:
 def test_plan_data_round_trips() -> None:
     for plan in (
         api_plan(included=100),
+        Plan.model_validate({"name": "Team", "amount": 25, "unit": "seat", "minimum": 5}),
+        Plan.model_validate({"name": "Hobby", "amount": 0, "unit": "seat", "limit": 1}),
         Plan.model_validate(
             {
                 "name": "Tokens",
@@ -202,3 +209,79 @@ def test_plan_data_round_trips() -> None:
         ),
     ):
         assert Plan.model_validate(plan.to_data()) == plan
+
+
+def test_a_one_person_plan_does_not_cover_three_seats() -> None:
+    hobby = Plan.model_validate({"name": "Hobby", "amount": 0, "unit": "seat", "limit": 1})
+    pro = Plan.model_validate({"name": "Pro", "amount": 20, "unit": "seat"})
+    result = plan_cost(hobby, {Unit.seat: Decimal(3)})
+    assert result.cost is None and result.covers is False
+    assert result.reason == "the Hobby plan allows at most 1 seat; this usage needs 3 seats"
+    assert plan_cost(pro, {Unit.seat: Decimal(3)}).cost == Decimal(60)
+    best = cheapest_plan([hobby, pro], {Unit.seat: Decimal(3)})
+    assert best is not None and best.plan.name == "Pro" and best.cost == Decimal(60)
+    best = cheapest_plan([hobby, pro], {Unit.seat: Decimal(1)})
+    assert best is not None and best.plan.name == "Hobby"
+    assert plan_cost(pro, {Unit.image: Decimal(1)}).covers  # not priced is not "not covered"
+
+
+def test_a_minimum_bills_at_least_that_many_units() -> None:
+    team = Plan.model_validate({"name": "Team", "amount": 25, "unit": "seat", "minimum": 5})
+    assert plan_cost(team, {Unit.seat: Decimal(2)}).cost == Decimal(125)
+    assert plan_cost(team, {Unit.seat: Decimal(8)}).cost == Decimal(200)
+    assert team.limits() == ("at least 5 seats",)
+    assert team.describe() == "$25 per seat (at least 5 seats) a month"
+
+
+def test_limits_and_quotas_are_described_in_the_right_number() -> None:
+    one = Charge(amount=Decimal(0), unit=Unit.seat, limit=1)
+    assert one.describe("USD") == "$0 per seat (up to 1 seat)"
+    quota = Charge(amount=Decimal(5), unit=Unit.request, per=1000, included=1, limit=2000)
+    assert quota.describe("USD") == (
+        "$5 per 1,000 requests after 1 free request (up to 2,000 requests)"
+    )
+    plan = Plan.model_validate(
+        {
+            "name": "Free",
+            "charges": [
+                {"amount": 0, "unit": "seat", "limit": 1},
+                {"amount": 0, "unit": "request", "limit": 2000},
+            ],
+        }
+    )
+    assert plan.limits() == ("at most 1 seat", "at most 2,000 requests a month")
+
+
+@pytest.mark.parametrize("unit", list(Unit))
+def test_count_agrees_in_number_for_every_unit(unit: Unit) -> None:
+    one, many = UNIT_LABELS[unit]
+    assert count(1, unit) == f"1 {one}"
+    assert count(Decimal(3), unit) == f"3 {many}"
+    assert count(50_000, unit) == f"50,000 {many}"
+    assert count(Decimal(0), unit) == f"0 {many}"
+    assert count(Decimal("1.5"), unit) == f"1.5 {many}"
+
+
+@pytest.mark.parametrize(
+    ("charge", "message"),
+    [
+        ({"amount": 0, "unit": "flat", "limit": 1}, "a flat fee cannot have a limit"),
+        ({"amount": 30, "unit": "flat", "minimum": 2}, "a flat fee cannot have a minimum"),
+        ({"amount": 0, "unit": "seat", "limit": 0}, "greater than or equal to 1"),
+        ({"amount": 0, "unit": "seat", "limit": -3}, "greater than or equal to 1"),
+        ({"amount": 9, "unit": "seat", "minimum": 0}, "greater than or equal to 1"),
+        ({"amount": 9, "unit": "seat", "minimum": "five"}, "valid integer"),
+        ({"amount": 9, "unit": "seat", "limit": 1.5}, "valid integer"),
+        ({"amount": 9, "unit": "seat", "minimum": 5, "limit": 2}, "minimum 5 is above the limit 2"),
+        (
+            {"amount": 1, "unit": "request", "included": 1000, "limit": 500},
+            "limit 500 is below the 1,000 included free",
+        ),
+        ({"amount": 9, "unit": "seat", "max_seats": 3}, "Extra inputs"),
+    ],
+)
+def test_bad_limits_and_minimums_are_refused_in_one_sentence(
+    charge: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Plan.model_validate({"name": "P", "charges": [charge]})

@@ -184,7 +184,12 @@ def test_plans_that_cannot_price_the_usage_give_the_reason() -> None:
     )
     read = read_tool(tool, {Unit.credit: Decimal(5000)})
     reasons = {p.name: p.reason for p in read.plans}
-    assert reasons["Free"] == "the Free plan allows at most 1,000 credits"
+    assert reasons["Free"] == (
+        "the Free plan allows at most 1,000 credits a month; this usage needs 5,000 credits"
+    )
+    free = next(p for p in read.plans if p.name == "Free")
+    assert not free.covers and free.cost_text == "Doesn't cover this usage"
+    assert free.limits == ("at most 1,000 credits a month",)
     assert reasons["Project"] == "the Project plan does not price credits"
     assert read.cheapest is not None and read.cheapest.name == "Pay as you go"
     assert read.cheapest.cost_text == "$40 a month"
@@ -256,7 +261,10 @@ def test_same_units_compare_at_the_same_usage() -> None:
         "against $50 a month for Dear (API)."
     )
     given = read_pair(make_tool("One"), make_tool("Two"), {Unit.request: Decimal(50_000)})
-    assert given.sentence == "At 50,000 requests a month, both cost $250 a month."
+    assert (
+        given.sentence
+        == "At 50,000 requests a month, both cost $250 a month: One on API, Two on API."
+    )
     assert given.a.default_usage is False
 
 
@@ -287,3 +295,135 @@ def test_comparable_tools_at_a_usage_neither_can_price() -> None:
     assert pair.sentence == (
         "At this usage One and Two have no plan that can price it, so the costs cannot be ranked."
     )
+
+
+# Seat plans: what a team of three really pays, and which plans cannot serve it at all.
+
+
+def editor(name: str = "Editor") -> Tool:
+    """Recorded like the sample's Cursor: a one-person free tier and per-seat paid plans."""
+    return priced(
+        name,
+        {"name": "Hobby", "amount": 0, "unit": "seat", "limit": 1},
+        {"name": "Pro", "amount": 20, "unit": "seat"},
+        {"name": "Teams", "amount": 40, "unit": "seat"},
+        entry="freemium",
+    )
+
+
+def test_a_one_person_free_tier_does_not_cover_three_seats_and_says_why() -> None:
+    read = read_tool(editor(), {Unit.seat: Decimal(3)})
+    plans = {p.name: p for p in read.plans}
+    hobby = plans["Hobby"]
+    assert hobby.cost is None and not hobby.covers and not hobby.cheapest
+    assert hobby.cost_text == "Doesn't cover this usage"
+    assert hobby.reason == "the Hobby plan allows at most 1 seat; this usage needs 3 seats"
+    assert hobby.limits == ("at most 1 seat",)  # shown whether or not the usage reaches it
+    assert plans["Pro"].cost == Decimal(60) and plans["Pro"].cost_text == "$60 a month"
+    assert plans["Teams"].cost_text == "$120 a month"
+    assert read.cheapest is not None and read.cheapest.name == "Pro"
+    assert read.summary == "Cheapest at this usage: Pro at $60 a month."
+
+
+def test_at_one_seat_the_free_tier_covers_and_is_cheapest_with_its_limit_shown() -> None:
+    read = read_tool(editor(), {Unit.seat: Decimal(1)})
+    assert read.cheapest is not None and read.cheapest.name == "Hobby"
+    assert read.cheapest.cost_text == "$0 a month" and read.cheapest.limits == ("at most 1 seat",)
+
+
+def test_cheapest_is_chosen_among_the_plans_that_cover_the_usage_only() -> None:
+    tool = priced(
+        "Seats",
+        {"name": "Solo", "amount": 5, "unit": "seat", "limit": 1},
+        {"name": "Small team", "amount": 12, "unit": "seat", "limit": 5},
+        {"name": "Company", "amount": 15, "unit": "seat"},
+    )
+    cheapest = {n: read_tool(tool, {Unit.seat: Decimal(n)}).cheapest for n in (1, 3, 5, 6, 200)}
+    assert {n: c.name if c else None for n, c in cheapest.items()} == {
+        1: "Solo",
+        3: "Small team",
+        5: "Small team",
+        6: "Company",
+        200: "Company",
+    }
+
+
+def test_a_plan_sold_for_a_minimum_of_seats_bills_the_minimum() -> None:
+    tool = priced("Chat", {"name": "Team", "amount": 30, "unit": "seat", "minimum": 5})
+    read = read_tool(tool, {Unit.seat: Decimal(2)})
+    assert read.cheapest is not None and read.cheapest.cost_text == "$150 a month"
+    assert read.cheapest.limits == ("at least 5 seats",)
+    assert read_tool(tool, {Unit.seat: Decimal(7)}).plans[0].cost_text == "$210 a month"
+
+
+def test_one_seat_included_then_per_seat() -> None:
+    tool = priced(
+        "Base",
+        {
+            "name": "Studio",
+            "charges": [
+                {"amount": 20, "unit": "flat"},
+                {"amount": 15, "unit": "seat", "included": 1},
+            ],
+        },
+    )
+    costs = {n: read_tool(tool, {Unit.seat: Decimal(n)}).plans[0].cost for n in (1, 3)}
+    assert costs == {1: Decimal(20), 3: Decimal(50)}  # $20 with one seat, +2 x $15
+
+
+def test_a_tool_with_no_plan_for_the_usage_is_never_called_as_cheap() -> None:
+    solo = priced(
+        "Solo Editor",
+        {"name": "Free", "amount": 0, "unit": "seat", "limit": 1},
+        {"name": "Plus", "amount": 10, "unit": "seat", "limit": 1},
+        entry="freemium",
+    )
+    pair = read_pair(editor("Cursor"), solo, {Unit.seat: Decimal(3)})
+    assert pair.comparable
+    assert "both cost" not in pair.sentence
+    assert pair.sentence == (
+        "At 3 seats a month, only Cursor has a plan that covers it: $60 a month (Pro); "
+        "no Solo Editor plan covers this usage."
+    )
+    assert pair.b.summary == "No plan of Solo Editor covers this usage."
+    # At one seat both free tiers cover it, so both really do cost $0.
+    one = read_pair(editor("Cursor"), solo, {Unit.seat: Decimal(1)})
+    assert one.sentence == (
+        "At 1 seat a month, both cost $0 a month: Cursor on Hobby, Solo Editor on Free."
+    )
+
+
+def test_neither_tool_covering_the_usage_is_said_plainly() -> None:
+    solo = priced("Solo", {"name": "Plus", "amount": 10, "unit": "seat", "limit": 1})
+    pair = read_pair(
+        solo,
+        priced("Duo", {"name": "Pair", "amount": 9, "unit": "seat", "limit": 2}),
+        {Unit.seat: Decimal(3)},
+    )
+    assert pair.sentence == (
+        "At this usage Solo and Duo have no plan that covers it, so the costs cannot be ranked."
+    )
+
+
+@pytest.mark.parametrize(
+    ("usage", "expected"),
+    [
+        ({Unit.seat: Decimal(1)}, "1 seat"),
+        ({Unit.seat: Decimal(3)}, "3 seats"),
+        ({Unit.request: Decimal(1)}, "1 request"),
+        ({Unit.request: Decimal(50_000)}, "50,000 requests"),
+        ({Unit.input_token: Decimal(1)}, "1 input token"),
+        ({Unit.output_token: Decimal(2_000_000)}, "2M output tokens"),
+        ({Unit.token: Decimal(1)}, "1 token"),
+        ({Unit.character: Decimal(1)}, "1 character"),
+        ({Unit.character: Decimal(2)}, "2 characters"),
+        ({Unit.image: Decimal(1)}, "1 image"),
+        ({Unit.minute: Decimal(1)}, "1 minute"),
+        ({Unit.minute: Decimal("0.5")}, "0.5 minutes"),
+        ({Unit.page: Decimal(1)}, "1 page"),
+        ({Unit.credit: Decimal(1)}, "1 credit"),
+        ({Unit.credit: Decimal(0)}, "0 credits"),
+    ],
+)
+def test_every_unit_agrees_in_number(usage: dict[Unit, Decimal], expected: str) -> None:
+    assert describe_usage(usage) == expected

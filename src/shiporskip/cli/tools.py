@@ -14,14 +14,8 @@ from rich.table import Table
 from shiporskip import catalog as catalog_files
 from shiporskip.cli.common import cells, console, print_json, runtime
 from shiporskip.domain.categories import resolve_category
-from shiporskip.domain.pricing import (
-    UNIT_LABELS,
-    cheapest_plan,
-    format_money,
-    parse_plan,
-    parse_usage,
-    plan_costs,
-)
+from shiporskip.domain.pricing import parse_plan, parse_usage
+from shiporskip.domain.pricing_read import read_tool
 from shiporskip.domain.tools import Tool
 from shiporskip.errors import UserError
 
@@ -373,37 +367,48 @@ def cost(
         raise UserError("--usage is empty; write e.g. '50000 requests'")
     with runtime(ctx) as rt:
         tool = rt.catalog.get(slug)
-    costs = plan_costs(tool.pricing.plans, wanted)
-    best = cheapest_plan(tool.pricing.plans, wanted)
-    usage_text = "; ".join(f"{q:,} {UNIT_LABELS[u][1]}" for u, q in wanted.items())
+    # The same read as the tool page, so the CLI and the site never disagree on a cost.
+    read = read_tool(tool, wanted)
     if as_json:
         print_json(
             {
                 "tool": tool.slug,
                 "usage": {u.value: str(q) for u, q in wanted.items()},
+                "usage_text": read.usage_text,
                 "plans": [
                     {
-                        "plan": pc.plan.name,
-                        "currency": pc.plan.currency,
-                        "monthly_cost": None if pc.cost is None else str(_round(pc.cost)),
-                        "reason": pc.reason,
+                        "plan": p.name,
+                        "currency": p.currency,
+                        "monthly_cost": None if p.cost is None else str(_round(p.cost)),
+                        "covers": p.covers,
+                        "reason": p.reason,
+                        "limits": list(p.limits),
                     }
-                    for pc in costs
+                    for p in read.plans
                 ],
-                "cheapest": best.plan.name if best else None,
+                "cheapest": read.cheapest.name if read.cheapest else None,
+                "note": read.note,
             }
         )
         return
-    console.print(f"{tool.name} at {usage_text} a month:", markup=False)
-    for pc in costs:
-        if pc.cost is None:
-            console.print(f"  {pc.plan.name}: cannot price ({pc.reason})", markup=False)
+    console.print(f"{tool.name} at {read.usage_text} a month:", markup=False)
+    for p in read.plans:
+        if p.cost is not None:
+            mark = "  ← cheapest" if p.cheapest else ""
+            console.print(f"  {p.name}: {p.cost_text}{mark}", markup=False)
+        elif not p.covers:
+            console.print(f"  {p.name}: doesn't cover this usage ({p.reason})", markup=False)
         else:
-            mark = "  ← cheapest" if best and pc.plan is best.plan else ""
-            money = format_money(_round(pc.cost), pc.plan.currency)
-            console.print(f"  {pc.plan.name}: {money} a month{mark}", markup=False)
-    if not costs:
+            console.print(f"  {p.name}: cannot price ({p.reason})", markup=False)
+        if p.limits:
+            label = "limit" if len(p.limits) == 1 else "limits"
+            console.print(f"    {label}: {'; '.join(p.limits)}", markup=False)
+    if not read.plans:
         console.print(f"  no plans listed ({tool.pricing.headline()})", markup=False)
+    elif read.cheapest is None:
+        console.print(f"  {read.summary}", markup=False)
+    if read.note:
+        console.print(f"  {read.note}", markup=False)
 
 
 def _round(value: Decimal) -> Decimal:

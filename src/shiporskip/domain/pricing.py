@@ -84,6 +84,34 @@ CURRENCIES: dict[str, str] = {
 _MAX_AMOUNT = Decimal("1000000")
 
 
+def format_quantity(quantity: Decimal | int) -> str:
+    """'50,000', '2M', '1B', '1.5': how a quantity of a unit is written."""
+    quantity = Decimal(quantity)
+    if quantity != quantity.to_integral_value():
+        return f"{quantity.normalize():f}"
+    whole = int(quantity)
+    for suffix, size in (("B", 1_000_000_000), ("M", 1_000_000)):
+        if whole >= size and whole % size == 0:
+            return f"{whole // size:,}{suffix}"
+    return f"{whole:,}"
+
+
+def unit_label(unit: Unit, quantity: Decimal | int) -> str:
+    """The unit's name agreeing in number with the quantity: 'seat' for 1, 'seats' otherwise."""
+    one, many = UNIT_LABELS[unit]
+    return one if quantity == 1 else many
+
+
+def count(quantity: Decimal | int, unit: Unit) -> str:
+    """'1 seat', '3 seats', '1 request', '50,000 requests', '2M input tokens'."""
+    return f"{format_quantity(quantity)} {unit_label(unit, quantity)}"
+
+
+def describe_limit(unit: Unit, limit: int) -> str:
+    """A cap as a reader sees it: '1 seat' (seats are people), '2,000 requests a month'."""
+    return count(limit, unit) + ("" if unit is Unit.seat else " a month")
+
+
 def parse_unit(value: object) -> Unit:
     """Read a unit from its id or its singular/plural label."""
     if isinstance(value, Unit):
@@ -97,7 +125,11 @@ def parse_unit(value: object) -> Unit:
 
 
 class Charge(BaseModel):
-    """One metered price: `amount` per `per` units, after `included` free units."""
+    """One metered price: `amount` per `per` units, after `included` free units.
+
+    `limit` is the most the plan allows (a one-person free tier: seat limit 1); `minimum`
+    is the least it bills (a team plan sold for five seats or more).
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -106,11 +138,36 @@ class Charge(BaseModel):
     per: int = Field(default=1, ge=1, le=1_000_000_000)
     included: int = Field(default=0, ge=0)
     limit: int | None = Field(default=None, ge=1)
+    minimum: int | None = Field(default=None, ge=1)
 
     @field_validator("unit", mode="before")
     @classmethod
     def _unit(cls, value: object) -> Unit:
         return parse_unit(value)
+
+    @model_validator(mode="after")
+    def _limit_fits(self) -> Self:
+        if self.limit is not None and self.unit is Unit.flat:
+            raise ValueError(
+                "a flat fee cannot have a limit; put the limit on the unit it caps, "
+                "e.g. {amount: 0, unit: seat, limit: 1} for a one-person plan"
+            )
+        if self.minimum is not None and self.unit is Unit.flat:
+            raise ValueError(
+                "a flat fee cannot have a minimum; put it on the unit it counts, "
+                "e.g. {amount: 25, unit: seat, minimum: 5}"
+            )
+        if self.minimum is not None and self.limit is not None and self.minimum > self.limit:
+            raise ValueError(
+                f"minimum {self.minimum:,} is above the limit {self.limit:,}; "
+                "no usage could buy this plan"
+            )
+        if self.limit is not None and self.limit < self.included:
+            raise ValueError(
+                f"limit {self.limit:,} is below the {self.included:,} included free; "
+                "the limit is the most the plan allows, so make it at least the included quota"
+            )
+        return self
 
     @field_validator("amount", mode="before")
     @classmethod
@@ -130,9 +187,12 @@ class Charge(BaseModel):
             one, many = UNIT_LABELS[self.unit]
             text = f"{price} per {one}" if self.per == 1 else f"{price} per {_qty(self.per)} {many}"
         if self.included:
-            text += f" after {self.included:,} free"
+            label = unit_label(self.unit, self.included)
+            text += f" after {format_quantity(self.included)} free {label}"
+        if self.minimum:
+            text += f" (at least {count(self.minimum, self.unit)})"
         if self.limit:
-            text += f" (up to {self.limit:,})"
+            text += f" (up to {count(self.limit, self.unit)})"
         return text
 
 
@@ -150,7 +210,7 @@ class Plan(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _flat_form(cls, data: Any) -> Any:
-        flat = ("amount", "unit", "per", "included", "limit")
+        flat = ("amount", "unit", "per", "included", "limit", "minimum")
         if isinstance(data, dict) and any(k in data for k in flat):
             if "charges" in data:
                 raise ValueError("give either amount/unit or charges, not both")
@@ -170,6 +230,16 @@ class Plan(BaseModel):
     @property
     def is_free(self) -> bool:
         return all(c.amount == 0 for c in self.charges)
+
+    def limits(self) -> tuple[str, ...]:
+        """Caps and minimums as a reader sees them: ('at most 1 seat', 'at least 5 seats')."""
+        texts = []
+        for charge in self.charges:
+            if charge.minimum is not None:
+                texts.append(f"at least {count(charge.minimum, charge.unit)}")
+            if charge.limit is not None:
+                texts.append(f"at most {describe_limit(charge.unit, charge.limit)}")
+        return tuple(texts)
 
     def describe(self) -> str:
         if self.is_free:
@@ -201,6 +271,8 @@ def _charge_data(charge: Charge) -> dict[str, Any]:
         data["included"] = charge.included
     if charge.limit is not None:
         data["limit"] = charge.limit
+    if charge.minimum is not None:
+        data["minimum"] = charge.minimum
     return data
 
 
@@ -260,13 +332,22 @@ Usage = Mapping[Unit, Decimal]
 
 @dataclass(frozen=True, slots=True)
 class PlanCost:
+    """A plan at a usage: its monthly cost, or None and the reason.
+
+    `covers` is False when the plan's limits rule the usage out (a one-person free tier at
+    three seats): such a plan is not a cheaper option, it is no option at all.
+    """
+
     plan: Plan
     cost: Decimal | None
     reason: str | None = None
+    covers: bool = True
 
 
 def charge_cost(charge: Charge, quantity: Decimal) -> Decimal:
     """The cost of one charge at a monthly quantity, after its free quota."""
+    if charge.minimum is not None:  # a plan sold for five seats bills five to a team of two
+        quantity = max(quantity, Decimal(charge.minimum))
     billable = max(Decimal(0), quantity - charge.included)
     return charge.amount * billable / charge.per
 
@@ -287,10 +368,10 @@ def plan_cost(plan: Plan, usage: Usage) -> PlanCost:
         else:
             quantity = usage.get(charge.unit, Decimal(0))
         if charge.limit is not None and quantity > charge.limit:
-            many = UNIT_LABELS[charge.unit][1]
-            return PlanCost(
-                plan, None, f"the {plan.name} plan allows at most {charge.limit:,} {many}"
-            )
+            allowed = describe_limit(charge.unit, charge.limit)
+            needed = count(quantity, charge.unit)
+            reason = f"the {plan.name} plan allows at most {allowed}; this usage needs {needed}"
+            return PlanCost(plan, None, reason, covers=False)
         total += charge_cost(charge, quantity)
     if plan.period is Period.year:
         total /= 12

@@ -9,7 +9,7 @@ paid plans meter the same units; otherwise the read says why in one sentence.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from shiporskip.domain.pricing import (
@@ -21,6 +21,7 @@ from shiporskip.domain.pricing import (
     Pricing,
     Unit,
     Usage,
+    count,
     format_money,
     parse_usage,
     plan_cost,
@@ -54,9 +55,16 @@ class UsageError(ValueError):
     """A usage a reader typed that cannot be read; the message names the problem and the fix."""
 
 
+NOT_COVERED = "Doesn't cover this usage"
+
+
 @dataclass(frozen=True, slots=True)
 class PlanRead:
-    """One plan at the usage: its monthly cost, or the reason it cannot be priced."""
+    """One plan at the usage: its monthly cost, or the reason it cannot be priced.
+
+    `covers` is False when the plan's limits rule the usage out; `limits` are its caps
+    ('1 seat', '2,000 requests a month'), shown whether or not this usage reaches them.
+    """
 
     name: str
     currency: str
@@ -64,6 +72,8 @@ class PlanRead:
     cost_text: str
     reason: str | None
     cheapest: bool = False
+    covers: bool = True
+    limits: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,12 +164,7 @@ def default_usage(units: Iterable[Unit]) -> dict[Unit, Decimal]:
 
 def describe_usage(usage: Usage, *, prose: bool = False) -> str:
     """'1 seat; 50,000 requests' (read_usage reads it back), or '1 seat and 50,000 requests'."""
-    parts = []
-    for unit in Unit:
-        quantity = usage.get(unit)
-        if quantity is not None:
-            one, many = UNIT_LABELS[unit]
-            parts.append(f"{_quantity(quantity)} {one if quantity == 1 else many}")
+    parts = [count(usage[unit], unit) for unit in Unit if unit in usage]
     return _join(parts) if prose else "; ".join(parts)
 
 
@@ -201,7 +206,7 @@ def _read(tool: Tool, usage: Usage, *, default: bool) -> ToolPricing:
         default_usage=default,
         plans=tuple(plans),
         cheapest=cheapest,
-        summary=_summary(tool, cheapest),
+        summary=_summary(tool, plans, cheapest),
         note=_note(tool.name, missing, blind),
     )
 
@@ -236,8 +241,19 @@ def read_pair(a: Tool, b: Tool, usage: Usage | None = None) -> PairPricing:
 
 def _plan_read(priced: PlanCost) -> PlanRead:
     plan: Plan = priced.plan
-    text = "—" if priced.cost is None else f"{format_cost(priced.cost, plan.currency)} a month"
-    return PlanRead(plan.name, plan.currency, priced.cost, text, priced.reason)
+    if priced.cost is not None:
+        text = f"{format_cost(priced.cost, plan.currency)} a month"
+    else:
+        text = "—" if priced.covers else NOT_COVERED
+    return PlanRead(
+        plan.name,
+        plan.currency,
+        priced.cost,
+        text,
+        priced.reason,
+        covers=priced.covers,
+        limits=plan.limits(),
+    )
 
 
 def _mark_cheapest(plans: Sequence[PlanRead]) -> tuple[list[PlanRead], PlanRead | None]:
@@ -247,15 +263,20 @@ def _mark_cheapest(plans: Sequence[PlanRead]) -> tuple[list[PlanRead], PlanRead 
     # Costs in different currencies are not ranked against each other: the first one sets it.
     same = [p for p in priced if p.currency == priced[0].currency]
     best = min(same, key=lambda p: p.cost if p.cost is not None else Decimal(0))
-    marked = PlanRead(best.name, best.currency, best.cost, best.cost_text, None, cheapest=True)
+    marked = replace(best, reason=None, cheapest=True)
     return [marked if p is best else p for p in plans], marked
 
 
-def _summary(tool: Tool, cheapest: PlanRead | None) -> str:
+def _can_serve(plans: Sequence[PlanRead]) -> str:
+    """'covers' when limits rule plans out, 'can price' when no plan meters the usage."""
+    return "covers" if any(not p.covers for p in plans) else "can price"
+
+
+def _summary(tool: Tool, plans: Sequence[PlanRead], cheapest: PlanRead | None) -> str:
     if not tool.pricing.plans:
         return f"No plans to price: {tool.name} is {ENTRY_LABELS[tool.pricing.entry].lower()}."
     if cheapest is None:
-        return f"No plan of {tool.name} can price this usage."
+        return f"No plan of {tool.name} {_can_serve(plans)} this usage."
     return f"Cheapest at this usage: {cheapest.name} at {cheapest.cost_text}."
 
 
@@ -272,11 +293,20 @@ def _note(name: str, missing: Sequence[Unit], blind: bool) -> str | None:
 
 def _cost_sentence(a: ToolPricing, b: ToolPricing) -> str:
     ca, cb = a.cheapest, b.cheapest
+    at = f"At {describe_usage(a.usage, prose=True)} a month"
     if ca is None or cb is None or ca.cost is None or cb.cost is None:
-        names = [r.name for r in (a, b) if r.cheapest is None]
-        verb = "has" if len(names) == 1 else "have"
+        # A tool whose plans cannot serve the usage is never "as cheap" as one that can.
+        served = [r for r in (a, b) if r.cheapest is not None]
+        unserved = [r for r in (a, b) if r.cheapest is None]
+        verb = _can_serve([p for r in unserved for p in r.plans])
+        if served and served[0].cheapest is not None:
+            ok, plan, missing = served[0], served[0].cheapest, unserved[0]
+            return (
+                f"{at}, only {ok.name} has a plan that {verb} it: {plan.cost_text} "
+                f"({plan.name}); no {missing.name} plan {verb} this usage."
+            )
         return (
-            f"At this usage {_join(names)} {verb} no plan that can price it, "
+            f"At this usage {_join([r.name for r in unserved])} have no plan that {verb} it, "
             "so the costs cannot be ranked."
         )
     if ca.currency != cb.currency:
@@ -284,9 +314,8 @@ def _cost_sentence(a: ToolPricing, b: ToolPricing) -> str:
             f"{a.name} bills in {ca.currency} and {b.name} in {cb.currency}, so the costs "
             "are shown side by side but not ranked."
         )
-    at = f"At {describe_usage(a.usage, prose=True)} a month"
     if ca.cost == cb.cost:
-        return f"{at}, both cost {ca.cost_text}."
+        return f"{at}, both cost {ca.cost_text}: {a.name} on {ca.name}, {b.name} on {cb.name}."
     (low, low_plan), (high, high_plan) = sorted(
         ((a.name, ca), (b.name, cb)), key=lambda side: side[1].cost or Decimal(0)
     )
@@ -334,13 +363,3 @@ def _join(words: Sequence[str]) -> str:
 def _ordered(units: Iterable[Unit]) -> tuple[Unit, ...]:
     wanted = set(units)
     return tuple(u for u in Unit if u in wanted)
-
-
-def _quantity(quantity: Decimal) -> str:
-    if quantity != quantity.to_integral_value():
-        return f"{quantity.normalize():f}"
-    whole = int(quantity)
-    for suffix, size in (("B", 1_000_000_000), ("M", 1_000_000)):
-        if whole >= size and whole % size == 0:
-            return f"{whole // size:,}{suffix}"
-    return f"{whole:,}"

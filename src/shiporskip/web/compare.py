@@ -67,6 +67,8 @@ class PlanReadOut(BaseModel):
     cost_text: str
     reason: str | None
     cheapest: bool
+    covers: bool = True
+    limits: list[str] = []
 
 
 class PricingReadOut(BaseModel):
@@ -164,6 +166,8 @@ def pricing_read_out(read: ToolPricing) -> PricingReadOut:
             cost_text=p.cost_text,
             reason=p.reason,
             cheapest=p.cheapest,
+            covers=p.covers,
+            limits=list(p.limits),
         )
         for p in read.plans
     ]
