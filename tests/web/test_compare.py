@@ -152,15 +152,15 @@ def test_both_orders_render_as_asked_with_one_canonical_url(
         assert (row_one["a"], row_one["b"]) == (row_two["b"], row_two["a"])
 
 
-def test_a_tool_without_a_panel_says_so_and_offers_the_command(
+def test_a_tool_without_a_panel_says_so_without_operator_commands(
     client: TestClient, sqlite_runtime: Runtime
 ) -> None:
     sqlite_runtime.catalog.add(make_tool("Fresh Tool"))
     html = client.get("/compare/fresh-tool-vs-smolvlm2-2b").text
     data = client.get("/api/v1/compare/fresh-tool-vs-smolvlm2-2b").json()
-    assert "<code>shiporskip review fresh-tool</code>" in html
-    assert data["a"]["review_command"] == "shiporskip review fresh-tool"
-    assert data["b"]["review_command"] is None
+    assert "No critic has reviewed Fresh Tool yet, so it cannot win or lose here." in html
+    assert "shiporskip review" not in html
+    assert data["a"]["awaiting_review"] is True and data["b"]["awaiting_review"] is False
     assert data["a"]["verdict_line"] == "Not reviewed yet" and "Not reviewed yet" in html
     assert data["conclusion"]["strength"] == "missing" and data["conclusion"]["winner"] is None
     assert "Fresh Tool has no panel yet, so there is no call." in html

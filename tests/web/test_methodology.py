@@ -103,10 +103,10 @@ def test_models_table_counts_reviews_live(client: TestClient, sqlite_runtime: Ru
     by_label = {m["label"]: m for m in data["models"]}
     sample = by_label["sample: written by the shiporskip team"]
     assert (sample["reviews"], sample["failed"], sample["tools"]) == (105, 0, 15)
-    openai = by_label["openai: gpt-4o-mini"]
+    openai = by_label["OpenAI gpt-4o-mini"]
     assert (openai["reviews"], openai["failed"], openai["tools"]) == (2, 1, 1)
     assert openai["critics"] == ["builder", "buyer", "skeptic"]
-    assert by_label["ollama: llama3.1"]["reviews"] == 1
+    assert by_label["llama3.1 (local)"]["reviews"] == 1
     for m in data["models"]:
         cells = row(html, m["label"])
         assert cells[:3] == [str(m["reviews"]), str(m["failed"]), str(m["tools"])]

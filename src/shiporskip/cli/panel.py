@@ -10,7 +10,7 @@ from rich.live import Live
 from rich.table import Table
 
 from shiporskip.cli.common import cells, console, print_json, runtime
-from shiporskip.domain.reviews import VERDICT_LABELS, PanelSummary, ReviewRecord
+from shiporskip.domain.reviews import VERDICT_LABELS, PanelSummary
 from shiporskip.errors import UserError
 from shiporskip.panel.critics import Critic, find_critic
 from shiporskip.panel.factory import open_panel
@@ -113,26 +113,6 @@ def summary_data(summary: PanelSummary) -> dict[str, Any]:
     }
 
 
-def record_data(record: ReviewRecord) -> dict[str, Any]:
-    draft = record.draft
-    return {
-        "critic": record.critic_id,
-        "status": record.status,
-        "review": draft.model_dump(mode="json") if draft else None,
-        "error": record.error,
-        "notes": list(record.notes),
-        "provider": record.provider,
-        "model": record.model,
-        "prompt_version": record.prompt_version,
-        "input_tokens": record.input_tokens,
-        "output_tokens": record.output_tokens,
-        "cost_usd": record.cost_usd,
-        "latency_ms": record.latency_ms,
-        "attempts": record.attempts,
-        "sample": record.is_sample,
-    }
-
-
 def review(
     ctx: typer.Context,
     slug: Annotated[str, typer.Argument(help="The tool to review.")],
@@ -182,8 +162,8 @@ def review(
                 "panel": summary_data(summary),
                 "ran": sorted(result.records),
                 "skipped_already_reviewed": sorted(result.cached),
-                "reviews": [record_data(r) for r in result.current.values()],
-                "failures": [record_data(r) for r in result.failed.values()],
+                "reviews": [r.audit() for r in result.current.values()],
+                "failures": [r.audit() for r in result.failed.values()],
             }
         )
     else:
@@ -225,3 +205,6 @@ def _scorecard(result: PanelRun, summary: PanelSummary) -> None:
         elif critic.id in result.failed:
             error = result.failed[critic.id].error or "failed"
             console.print(f"  {critic.label:<10} failed    {error}", markup=False)
+    # The operator's audit: the full spec, server address included (pages show a label).
+    for spec in sorted({r.model for r in result.records.values()}):
+        console.print(f"  model: {spec}", markup=False, style="dim")

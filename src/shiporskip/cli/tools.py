@@ -16,6 +16,7 @@ from shiporskip.cli.common import cells, console, print_json, runtime
 from shiporskip.domain.categories import resolve_category
 from shiporskip.domain.pricing import parse_plan, parse_usage
 from shiporskip.domain.pricing_read import read_tool
+from shiporskip.domain.reviews import ReviewRecord
 from shiporskip.domain.tools import Tool
 from shiporskip.errors import UserError
 
@@ -307,8 +308,10 @@ def show(
     with runtime(ctx) as rt:
         tool = rt.catalog.get(slug)
         flags = rt.catalog.flags(slug)
+        current, failed = rt.reviews.current(slug)
+    records = [*current.values(), *failed.values()]
     if as_json:
-        print_json({**tool.to_data(), "flags": flags})
+        print_json({**tool.to_data(), "flags": flags, "reviews": [r.audit() for r in records]})
         return
     for flag in flags:
         console.print(
@@ -343,6 +346,27 @@ def show(
     console.print(table, markup=False)
     if tool.description:
         console.print(tool.description, markup=False)
+    if records:
+        _audit(records)
+
+
+def _audit(records: list[ReviewRecord]) -> None:
+    """The operator's view of the current panel: model spec, errors, tokens, cost, latency."""
+    console.print("Reviews (latest per critic):", markup=False, style="bold")
+    for r in records:
+        verdict = f"{r.draft.verdict.value} {r.draft.score}" if r.draft else "—"
+        usage = [f"prompt {r.prompt_version}"]
+        if r.input_tokens is not None:
+            usage.append(f"{r.input_tokens}/{r.output_tokens} tokens")
+        if r.cost_usd is not None:
+            usage.append(f"${r.cost_usd:.4f}")
+        if r.latency_ms is not None:
+            usage.append(f"{r.latency_ms / 1000:.1f} s")
+        # soft_wrap: a spec or an error is copied from here, so it is never broken over lines.
+        line = f"  {r.critic_id:<10} {r.status:<6} {verdict:<8} {r.model}  ({' · '.join(usage)})"
+        console.print(line, markup=False, soft_wrap=True)
+        if r.error:
+            console.print(f"  {'':<10} error: {r.error}", markup=False, soft_wrap=True, style="red")
 
 
 @app.command("cost")

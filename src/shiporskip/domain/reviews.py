@@ -195,3 +195,32 @@ class ReviewRecord:
     @property
     def ok(self) -> bool:
         return self.status == "ok" and self.draft is not None
+
+    def audit(self) -> dict[str, Any]:
+        """Everything stored about the attempt, for operators only (CLI and admin area).
+
+        Public pages show `llm.labels.public_model_label` and `failure_reason` instead: the
+        spec names the model server's address and the error can quote it.
+        """
+        draft = self.draft
+        created = self.created_at
+        return {
+            "id": self.id,
+            "critic": self.critic_id,
+            "status": self.status,
+            "review": draft.model_dump(mode="json") if draft else None,
+            "error": self.error,
+            "notes": list(self.notes),
+            "provider": self.provider,
+            "model": self.model,
+            "prompt_version": self.prompt_version,
+            "input_hash": self.input_hash,
+            "params": dict(self.params),
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cost_usd": self.cost_usd,
+            "latency_ms": self.latency_ms,
+            "attempts": self.attempts,
+            "sample": self.is_sample,
+            "created_at": created.isoformat() if hasattr(created, "isoformat") else created,
+        }

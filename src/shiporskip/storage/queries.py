@@ -239,6 +239,15 @@ def model_usage(engine: Engine) -> list[ModelUsage]:
     return sorted(out.values(), key=lambda u: (-(u.ok + u.failed), u.provider, u.model))
 
 
+def tools_reviewed(engine: Engine, pairs: Sequence[tuple[str, str]]) -> int:
+    """How many distinct tools the given (provider, model) pairs reviewed between them."""
+    query = sa.select(sa.func.count(sa.distinct(reviews.c.tool_id))).where(
+        sa.tuple_(reviews.c.provider, reviews.c.model).in_(list(pairs))
+    )
+    with engine.connect() as conn:
+        return int(conn.scalar(query) or 0)
+
+
 def _by_name(engine: Engine) -> tuple[Any, ...]:
     """Order by lower-cased name, then name, bytewise as Python sorts (not by locale)."""
     lower, name = sa.func.lower(tools.c.name), tools.c.name

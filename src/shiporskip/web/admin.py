@@ -1,4 +1,4 @@
-"""The admin area: moderation queue, votes, parked jobs, re-review and edit a tool.
+"""The admin area: moderation queue, votes, parked jobs, re-review, audit and edit a tool.
 
 Off unless the admin_token setting holds at least 16 characters: there is no default
 password. A browser signs in with the token once and gets a signed, HttpOnly,
@@ -112,6 +112,12 @@ class JobsPage(AdminPage):
 
 class ToolsPage(AdminPage):
     tools: list[dict[str, str]]
+
+
+class AuditPage(AdminPage):
+    slug: str
+    name: str
+    attempts: list[dict[str, Any]]
 
 
 class EditPage(AdminPage):
@@ -367,6 +373,19 @@ async def review_form(request: Request, sid: Session, slug: str) -> Response:
     return _done("/admin/tools", "queued", f"{slug} (job {job})")
 
 
+def audit(runtime: Runtime, slug: str) -> tuple[Tool, list[dict[str, Any]]]:
+    """Every stored attempt at a tool, newest first, with its full spec and error."""
+    tool = _run(lambda: runtime.catalog.get(slug))
+    return tool, [r.audit() for r in reversed(runtime.reviews.history(slug))]
+
+
+@router.get("/admin/tools/{slug}/reviews", include_in_schema=False)
+def audit_page(request: Request, sid: Session, slug: str) -> Response:
+    tool, attempts = audit(runtime_of(request), slug)
+    page = AuditPage(**_base(request, sid, "tools"), slug=slug, name=tool.name, attempts=attempts)
+    return _render(request, "reviews.html", page, f"Reviews of {tool.name}")
+
+
 @router.get("/admin/tools/{slug}/edit", include_in_schema=False)
 def edit_page(request: Request, sid: Session, slug: str) -> Response:
     tool = _run(lambda: runtime_of(request).catalog.get(slug))
@@ -447,6 +466,13 @@ async def api_void(request: Request) -> dict[str, Any]:
 def api_review(request: Request, slug: str) -> dict[str, Any]:
     """Queue a panel review of a tool."""
     return {"tool": slug, "job": _run(lambda: review(runtime_of(request), slug))}
+
+
+@router.get("/api/v1/admin/tools/{slug}/reviews", **API)
+def api_audit(request: Request, slug: str) -> dict[str, Any]:
+    """Every review attempt at a tool, newest first: model spec, error, tokens, cost, latency."""
+    _, attempts = audit(runtime_of(request), slug)
+    return {"tool": slug, "count": len(attempts), "reviews": attempts}
 
 
 @router.get("/api/v1/admin/jobs", **API)

@@ -8,6 +8,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shiporskip import __version__
+from shiporskip.errors import without_cli_hints
 from shiporskip.runtime import Runtime
 from shiporskip.web import (
     admin,
@@ -66,7 +67,13 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        if request.url.path.startswith("/api/"):
+        path = request.url.path
+        if isinstance(exc.detail, str) and not path.startswith(("/admin", "/api/v1/admin")):
+            # Readers get the sentence, not the operator's command-line advice in it.
+            exc = StarletteHTTPException(
+                exc.status_code, without_cli_hints(exc.detail), exc.headers
+            )
+        if path.startswith("/api/"):
             return JSONResponse(
                 {"error": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )

@@ -124,7 +124,7 @@ class CompareSide(BaseModel):
     verdict_line: str
     community: CommunityOut
     best_for: str
-    review_command: str | None
+    awaiting_review: bool  # no critic has reported yet: the side cannot win or lose
     pricing: PricingReadOut
 
 
@@ -284,7 +284,7 @@ def _side(
         verdict_line=verdict_line(summary),
         community=community_out(community, summary),
         best_for=best_for(tool, critics, current),
-        review_command=None if summary.reported else f"shiporskip review {tool.slug}",
+        awaiting_review=not summary.reported,
         pricing=read,
     )
 

@@ -15,6 +15,7 @@ from shiporskip.domain.categories import BY_SLUG, CATEGORIES, resolve_category
 from shiporskip.domain.reviews import VERDICT_LABELS, PanelSummary, PanelVerdict, ReviewRecord
 from shiporskip.domain.stats import Proportion
 from shiporskip.errors import NotFoundError, UserError
+from shiporskip.llm.labels import public_model_label
 from shiporskip.panel.critics import Critic, find_critic
 from shiporskip.runtime import Runtime
 from shiporskip.storage.queries import ToolHead, tool_heads
@@ -224,7 +225,7 @@ def _review(
         competitors=list(draft.competitors),
         prediction=PredictionOut(**draft.prediction.model_dump()) if draft.prediction else None,
         sample=record.is_sample,
-        model=record.model,
+        model=public_model_label(record.model, record.provider),
         reviewed_at=record.created_at,
         panel_verdict_label=VERDICT_LABELS[verdict] if verdict else "No panel verdict",
         panel_tally=summary.tally if summary and summary.reported else "",

@@ -11,9 +11,10 @@ from pydantic import BaseModel
 from shiporskip.domain.compare import CONCLUSION_RULE
 from shiporskip.domain.reviews import BODY_WORDS
 from shiporskip.domain.stats import Proportion
+from shiporskip.llm.labels import public_model_label
 from shiporskip.runtime import Runtime
 from shiporskip.sample_data import SAMPLE_PROVIDER
-from shiporskip.storage.queries import ModelUsage, model_usage
+from shiporskip.storage.queries import ModelUsage, model_usage, tools_reviewed
 from shiporskip.web.site import Meta, Page, SiteDep, runtime_of
 
 router = APIRouter()
@@ -44,8 +45,8 @@ class MethodCritic(BaseModel):
 
 
 class ModelRow(BaseModel):
-    provider: str
-    model: str
+    """Reviews by public model label (llm/labels.py): no server address, path or spec."""
+
     label: str
     sample: bool
     reviews: int
@@ -191,7 +192,7 @@ def _maker_text() -> Section:
             "instruction found inside it counts against the tool.",
             "When a tool is added, its text is checked for attempts to instruct the critics. "
             "Such attempts are flagged, not hidden: the flag and the offending excerpt are "
-            "shown on the tool page, in the API and by the shiporskip tools show command. "
+            "shown on the tool page, in the API and to the operator. "
             "On this site every stored text is escaped when it is displayed; no maker markup "
             "is rendered.",
         ],
@@ -255,28 +256,43 @@ def _pricing() -> Section:
     )
 
 
-def _row(usage: ModelUsage) -> ModelRow:
-    sample = usage.provider == SAMPLE_PROVIDER
-    return ModelRow(
-        provider=usage.provider,
-        model=usage.model,
-        label=SAMPLE_LABEL if sample else f"{usage.provider}: {usage.model}",
-        sample=sample,
-        reviews=usage.ok,
-        failed=usage.failed,
-        tools=usage.tools,
-        critics=usage.critics,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cost_usd=round(usage.cost_usd, 4),
-        cost_text="—" if sample else f"${usage.cost_usd:,.2f}",
-    )
+def _rows(runtime: Runtime) -> list[ModelRow]:
+    """One row per public model label: the same model served from two addresses is one row."""
+    groups: dict[str, list[ModelUsage]] = {}
+    for usage in model_usage(runtime.engine):
+        sample = usage.provider == SAMPLE_PROVIDER
+        label = SAMPLE_LABEL if sample else public_model_label(usage.model, usage.provider)
+        groups.setdefault(label, []).append(usage)
+    rows = []
+    for label, group in groups.items():
+        sample = group[0].provider == SAMPLE_PROVIDER
+        cost = sum(u.cost_usd for u in group)
+        tools = (
+            group[0].tools
+            if len(group) == 1
+            else tools_reviewed(runtime.engine, [(u.provider, u.model) for u in group])
+        )
+        rows.append(
+            ModelRow(
+                label=label,
+                sample=sample,
+                reviews=sum(u.ok for u in group),
+                failed=sum(u.failed for u in group),
+                tools=tools,
+                critics=sorted({c for u in group for c in u.critics}),
+                input_tokens=sum(u.input_tokens for u in group),
+                output_tokens=sum(u.output_tokens for u in group),
+                cost_usd=round(cost, 4),
+                cost_text="—" if sample else f"${cost:,.2f}",
+            )
+        )
+    return sorted(rows, key=lambda r: (-(r.reviews + r.failed), r.label))
 
 
 def methodology_page(runtime: Runtime) -> MethodologyPage:
     """The rules, the panel and the live table of which models wrote the reviews."""
     critics = runtime.critics()
-    rows = [_row(u) for u in model_usage(runtime.engine)]
+    rows = _rows(runtime)
     return MethodologyPage(
         critics=[
             MethodCritic(

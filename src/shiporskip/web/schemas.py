@@ -109,16 +109,18 @@ class ReviewOut(BaseModel):
     body: str
     competitors: list[str]
     prediction: PredictionOut | None
-    model: str
-    provider: str
+    model: str  # the public label (llm/labels.py); the full spec is in the admin audit
     sample: bool
     notes: list[str]
 
 
 class FailureOut(BaseModel):
+    """A critic whose latest attempt failed: why, in a few words, never the stored error."""
+
     critic: str
     critic_name: str
-    error: str
+    reason: str
+    text: str
 
 
 class FlagOut(BaseModel):

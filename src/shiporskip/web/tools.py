@@ -12,6 +12,7 @@ from shiporskip.domain.categories import resolve_category
 from shiporskip.domain.text import name_key
 from shiporskip.domain.votes import Community
 from shiporskip.errors import NotFoundError, UserError
+from shiporskip.llm.labels import failure_reason, failure_text, public_model_label
 from shiporskip.panel.run import panel_summary
 from shiporskip.runtime import Runtime
 from shiporskip.storage.queries import similar_tools, tools_by_slug, tools_named
@@ -99,14 +100,18 @@ def tool_page(runtime: Runtime, slug: str, usage: str | None = None) -> ToolPage
                 body=d.body,
                 competitors=list(d.competitors),
                 prediction=PredictionOut(**d.prediction.model_dump()) if d.prediction else None,
-                model=record.model,
-                provider=record.provider,
+                model=public_model_label(record.model, record.provider),
                 sample=record.is_sample,
                 notes=list(record.notes),
             )
         )
     failures = [
-        FailureOut(critic=c.id, critic_name=c.name, error=failed[c.id].error or "failed")
+        FailureOut(
+            critic=c.id,
+            critic_name=c.name,
+            reason=failure_reason(failed[c.id].error),
+            text=failure_text(c.name, failed[c.id].error),
+        )
         for c in critics
         if c.id in failed and c.id not in current
     ]
