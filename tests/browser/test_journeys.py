@@ -31,7 +31,7 @@ from tests.newsletter.helpers import add_tool, confirmed, vote
 from tests.newsletter.test_send import last_week
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page, Response
+    from playwright.sync_api import Locator, Page, Response
 
 pytestmark = pytest.mark.browser
 
@@ -105,6 +105,12 @@ def journey_site(
 def shoot(page: Page, name: str, width: int = 1280) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{name}-{width}.png", full_page=True)
+
+
+def unexpected(errors: list[str], *statuses: int) -> list[str]:
+    """Console errors, less Chromium's note on a page answered with an expected status."""
+    expected = tuple(f"responded with a status of {status} " for status in statuses)
+    return [e for e in errors if not any(x in e for x in expected)]
 
 
 def status_of(response: Response | None) -> int | None:
@@ -202,3 +208,235 @@ def test_subscribe_confirm_read_the_digest_and_unsubscribe(
     assert status_of(page.goto(other_link)) == 200
     assert heading(page) == "Unsubscribed", "the one-click POST did not unsubscribe"
     assert errors == []
+
+
+# -- b. submitting a tool: a form with mistakes, then a good one ------------------------
+GARBAGE = {
+    "Name": "Journey Garbage",
+    "Vendor": "",
+    "Homepage": "not a web address",
+    "Tagline": "",
+    "Plans": "Pro: twenty dollars a month",
+}
+
+
+def field(form: Locator, label: str) -> Locator:
+    """A form field by its label ("Name" exactly: other labels contain the word)."""
+    return form.get_by_label(label, exact=label == "Name")
+
+
+def fill_submission(page: Page, name: str, homepage: str) -> None:
+    """Fill the submit form as a person would: labels, a category and an entry tier."""
+    form = page.locator("form.submit-form")
+    form.get_by_label("Name", exact=True).fill(name)
+    form.get_by_label("Vendor").fill("Journey Labs")
+    form.get_by_label("Homepage").fill(homepage)
+    form.get_by_label("Category").select_option(index=1)
+    form.get_by_label("Tagline").fill("Sketches architecture diagrams from a prompt")
+    form.get_by_label("Entry tier").select_option("paid")
+    form.get_by_label("Plans").fill("Pro: 20 USD per seat / month")
+
+
+def submit(page: Page) -> int | None:
+    with page.expect_navigation() as answer:
+        page.locator("form.submit-form").get_by_role("button", name="Submit for review").click()
+    return status_of(answer.value)
+
+
+def submit_tool(site: Site, page: Page, name: str, homepage: str) -> str:
+    """Submit a valid tool from /submit; the status page's URL."""
+    assert status_of(page.goto(site.url("/submit"))) == 200
+    fill_submission(page, name, homepage)
+    assert submit(page) == 200
+    assert "/submit/status/" in page.url, page.url
+    return page.url
+
+
+def test_submit_with_mistakes_keeps_the_text_then_submits(
+    journey_site: Site, open_page: OpenPage
+) -> None:
+    site = journey_site
+    page, errors = open_page(1280)
+    assert status_of(page.goto(site.url("/submit"))) == 200
+    assert heading(page) == "Propose an AI tool for the panel"
+    shoot(page, "submit")
+
+    form = page.locator("form.submit-form")
+    for label, text in GARBAGE.items():
+        field(form, label).fill(text)
+    form.get_by_label("Entry tier").select_option("paid")
+    assert submit(page) == 422
+
+    problems = page.locator("main .form-problems")
+    assert problems.is_visible()
+    said = problems.inner_text()
+    assert "Nothing was submitted" in said
+    for named in ("vendor", "homepage", "category", "tagline"):
+        assert named in said.lower(), f"no problem named for {named}: {said}"
+    # The homepage problem is also next to its field, and the field says so.
+    homepage = form.get_by_label("Homepage")
+    assert homepage.get_attribute("aria-invalid") == "true"
+    assert page.locator("#homepage-error").is_visible()
+    # Everything typed is still there.
+    for label, text in GARBAGE.items():
+        assert field(form, label).input_value() == text, label
+    assert form.get_by_label("Entry tier").input_value() == "paid"
+    shoot(page, "submit-422")
+
+    fill_submission(page, "Journey Sketchpad", "https://sketchpad.journey.example")
+    assert submit(page) == 200
+    assert "/submit/status/" in page.url
+    assert heading(page) == "Journey Sketchpad"
+    main = page.locator("main").inner_text()
+    assert "Your submission is in the moderation queue" in main
+    assert "Waiting for a moderator" in main
+    shoot(page, "submission-status")
+    assert "Journey Sketchpad" in whole(page.url).text
+    assert unexpected(errors, 422) == []
+
+
+# -- e. a page that does not exist -------------------------------------------------------
+def test_not_found_page_says_so_and_suggests(journey_site: Site, open_page: OpenPage) -> None:
+    page, errors = open_page(1280)
+    answer = page.goto(journey_site.url("/tools/claude-sonet-4"))
+    assert status_of(answer) == 404
+    assert heading(page) == "Not found"
+    main = page.locator("main")
+    assert "claude-sonet-4" in main.inner_text() or "no tool" in main.inner_text().lower()
+    assert main.get_by_text("Did you mean:", exact=True).is_visible()
+    suggestion = main.get_by_role("link", name="claude-sonnet-4")
+    assert suggestion.is_visible()
+    assert main.get_by_role("link", name="search the tools").is_visible()
+    shoot(page, "404")
+    suggestion.click()
+    page.wait_for_url("**/tools/claude-sonnet-4")
+    assert "Claude Sonnet 4" in heading(page)
+    assert "Did you mean" in whole(journey_site.url("/tools/claude-sonet-4")).text
+    assert unexpected(errors, 404) == []
+
+
+# -- f. moderation: the admin signs in and approves a submission -------------------------
+def test_admin_signs_in_and_approves_a_submission(journey_site: Site, open_page: OpenPage) -> None:
+    site = journey_site
+    submitter, errors = open_page(1280)
+    status_url = submit_tool(site, submitter, "Journey Tracer", "https://tracer.journey.example")
+
+    page, admin_errors = open_page(1280)
+    # Without a session the queue answers with the sign-in form (401), which comes back here.
+    assert status_of(page.goto(site.url("/admin/submissions"))) == 401
+    assert heading(page) == "Admin sign-in"
+    assert page.locator("main").get_by_label("Admin token").is_visible()
+    assert status_of(page.goto(site.url("/admin/login?next=/admin/submissions"))) == 200
+    assert heading(page) == "Admin sign-in"
+    shoot(page, "admin-login")
+
+    page.get_by_label("Admin token").fill("not-the-token-at-all")
+    with page.expect_navigation() as refused:
+        page.get_by_role("button", name="Sign in").click()
+    assert status_of(refused.value) == 403
+    assert page.locator("main [role=alert]").is_visible()
+
+    page.get_by_label("Admin token").fill(ADMIN_TOKEN)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/admin/submissions*")
+    assert heading(page) == "Submissions"
+    card = page.locator("article.submission", has_text="Journey Tracer")
+    assert card.is_visible()
+    assert "https://tracer.journey.example" in card.inner_text()
+    shoot(page, "admin-submissions")
+
+    with page.expect_navigation():
+        card.get_by_role("button", name="Approve and queue review").click()
+    assert "journey-tracer is in the catalog" in page.locator("main").inner_text()
+    assert page.locator("article.submission", has_text="Journey Tracer").count() == 0
+
+    # The submitter sees the decision and the tool's new page.
+    assert status_of(submitter.goto(status_url)) == 200
+    assert "Approved" in submitter.locator("main").inner_text()
+    submitter.get_by_role("link", name="See its page").click()
+    submitter.wait_for_url("**/tools/journey-tracer")
+    assert heading(submitter).startswith("Journey Tracer")
+    assert errors == [] and unexpected(admin_errors, 401, 403) == []
+
+
+# -- c. sign in by email and have the vote count as verified ----------------------------
+def community(site: Site, slug: str) -> dict[str, object]:
+    """The tool's community vote as the JSON API reports it."""
+    answer = httpx.get(site.url(f"/api/v1/tools/{slug}"), timeout=10)
+    assert answer.status_code == 200
+    found: dict[str, object] = answer.json()["community"]
+    return found
+
+
+def test_sign_in_by_mail_and_cast_a_verified_vote(journey_site: Site, open_page: OpenPage) -> None:
+    site, slug, reader = journey_site, "paligemma", "voter-c@example.com"
+    page, errors = open_page(1280)
+    assert status_of(page.goto(site.url(f"/tools/{slug}"))) == 200
+    box = page.locator(f"#vote-{slug}")
+    box.get_by_role("button", name="Ship").click()
+    page.wait_for_function(
+        f"document.querySelector('#vote-{slug} legend').textContent.includes('Ship')"
+    )
+    assert "1 vote" in box.inner_text() and "verified" not in box.inner_text()
+
+    # The vote box says how to make the vote count as verified.
+    with page.expect_navigation():
+        box.get_by_role("link", name=re.compile("sign in", re.I)).click()
+    assert heading(page) == "Sign in to verify your votes"
+    page.get_by_label("Email address").first.fill(reader)
+    with page.expect_navigation() as sent:
+        page.locator("main").get_by_role("button", name="Email me a sign-in link").click()
+    assert status_of(sent.value) == 200
+    assert "a sign-in link is on its way" in page.locator("main [role=status]").inner_text()
+    shoot(page, "signin")
+
+    link = site.link_in(site.mail_to(reader, "sign-in link"), "/signin/verify")
+    assert status_of(page.goto(link)) == 200
+    assert f"You are signed in as {reader}" in page.locator("main").inner_text()
+    shoot(page, "signin-verified")
+
+    assert status_of(page.goto(site.url(f"/tools/{slug}"))) == 200
+    box = page.locator(f"#vote-{slug}")
+    assert "Your vote: Ship" in box.inner_text()
+    assert "1 vote (1 verified)" in box.inner_text(), box.inner_text()
+    counted = community(site, slug)
+    assert (counted["votes"], counted["ships"], counted["verified"]) == (1, 1, 1)
+
+    # The link works once.
+    assert status_of(page.goto(link)) == 400
+    assert "already used" in page.locator("main").inner_text()
+    assert unexpected(errors, 400) == []
+
+
+# -- d. voting with and without JavaScript -----------------------------------------------
+def test_vote_with_and_without_javascript(journey_site: Site, open_page: OpenPage) -> None:
+    site, slug = journey_site, "qwen2-vl-2b"
+    scripted, errors = open_page(1280)
+    assert status_of(scripted.goto(site.url(f"/tools/{slug}"))) == 200
+    scripted.evaluate("window.__notReloaded = true")
+    scripted.locator(f"#vote-{slug}").get_by_role("button", name="Ship").click()
+    scripted.wait_for_function(
+        f"document.querySelector('#vote-{slug} legend').textContent.includes('Ship')"
+    )
+    assert scripted.evaluate("window.__notReloaded === true"), "the vote reloaded the page"
+    assert "1 vote" in scripted.locator(f"#vote-{slug}").inner_text()
+
+    plain, plain_errors = open_page(390, java_script_enabled=False)
+    assert status_of(plain.goto(site.url(f"/tools/{slug}"))) == 200
+    with plain.expect_navigation() as voted:
+        plain.locator(f"#vote-{slug}").get_by_role("button", name="Skip").click()
+    assert status_of(voted.value) == 200
+    assert plain.url.split("#")[0] == site.url(f"/tools/{slug}"), "back on the tool page"
+    box = plain.locator(f"#vote-{slug}")
+    assert "Your vote: Skip" in box.inner_text()
+    assert "2 votes" in box.inner_text() and "50%" in box.inner_text(), box.inner_text()
+    assert box.get_by_role("button", name="Skip").get_attribute("aria-pressed") == "true"
+    shoot(plain, "vote-without-javascript", 390)
+
+    scripted.reload()
+    box = scripted.locator(f"#vote-{slug}")
+    assert "Your vote: Ship" in box.inner_text() and "2 votes" in box.inner_text()
+    counted = community(site, slug)
+    assert (counted["votes"], counted["ships"], counted["skips"]) == (2, 1, 1)
+    assert errors == [] and plain_errors == []

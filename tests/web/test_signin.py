@@ -12,6 +12,7 @@ from shiporskip.runtime import Runtime, open_runtime
 from shiporskip.settings import load_settings
 from shiporskip.storage.votes import VoteStore
 from shiporskip.web.app import create_app
+from tests.factories import make_tool
 from tests.newsletter.conftest import SmtpServer, mail_settings, smtp  # noqa: F401 - fixture
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
@@ -53,12 +54,16 @@ def test_magic_link_verifies_the_voter(client: TestClient, rt: Runtime, smtp: Sm
     link = link_in(smtp, "Reader@example.com")
     path = link.split("://", 1)[-1]
     path = path[path.index("/") :]
+    # A mail scanner's HEAD sees a working link and does not use it up.
+    checked = client.head(path)
+    assert checked.status_code == 200 and checked.content == b""
     r = client.get(path)
     assert r.status_code == 200 and "signed in as Reader@example.com" in r.text
     voter = VoteStore(rt.engine).voter(client.get("/api/v1/session").json()["voter"])
     assert voter is not None and voter.verified_at is not None
     again = client.get(path)
     assert again.status_code == 400 and "already used" in again.text
+    assert client.head(path).status_code == 400
 
 
 def test_unknown_addresses_get_the_same_answer(client: TestClient, smtp: SmtpServer) -> None:  # noqa: F811
@@ -112,3 +117,12 @@ def test_without_smtp_the_page_says_so(isolated_env) -> None:  # type: ignore[no
         assert token
         r = c.post("/signin", data={"csrf": token.group(1), "email": "a@example.com"})
     assert r.status_code == 503 and "SHIPORSKIP_SMTP_HOST" in r.text
+
+
+def test_every_vote_box_says_how_to_verify(client: TestClient, rt: Runtime) -> None:
+    """Regression: nothing linked to /signin, so no reader could find how to verify a vote."""
+    slug = rt.catalog.add(make_tool("Verify Me")).slug
+    page = client.get(f"/tools/{slug}").text
+    box = page[page.index('<div class="vote-box"') :]
+    rules = box[box.index('class="vote-rules"') :]
+    assert '<a href="/signin">Sign in to verify your vote</a>' in rules[: rules.index("</p>")]
