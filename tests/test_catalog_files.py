@@ -123,6 +123,42 @@ def test_missing_file_and_directory(runtime: Runtime, tmp_path: Path) -> None:
             },
             ["pricing.plans[0].currency: unknown currency 'DOGE'"],
         ),
+        (
+            {
+                "pricing": {
+                    "entry": "paid",
+                    "plans": [{"name": "P", "amount": 5, "unit": "flat", "limit": 1}],
+                }
+            },
+            ["pricing.plans[0].charges[0]: a flat fee cannot have a limit", "unit: seat, limit: 1"],
+        ),
+        (
+            {
+                "pricing": {
+                    "entry": "paid",
+                    "plans": [{"name": "P", "amount": 5, "unit": "seat", "limit": 0}],
+                }
+            },
+            ["pricing.plans[0].charges[0].limit", "use a larger number"],
+        ),
+        (
+            {
+                "pricing": {
+                    "entry": "paid",
+                    "plans": [{"name": "P", "amount": 5, "unit": "seat", "minimum": 5, "limit": 2}],
+                }
+            },
+            ["minimum 5 is above the limit 2; no usage could buy this plan"],
+        ),
+        (
+            {
+                "pricing": {
+                    "entry": "paid",
+                    "plans": [{"name": "P", "amount": 5, "unit": "seat", "minimum": "lots"}],
+                }
+            },
+            ["pricing.plans[0].charges[0].minimum"],
+        ),
         ({"slug": "Bad Slug!"}, ["slug 'Bad Slug!' may hold only"]),
         ({"slug": "cursor-vs-copilot"}, ["reserved for comparison pages"]),
         ({"launch_date": "last tuesday"}, ["launch_date:", "YYYY-MM-DD"]),
