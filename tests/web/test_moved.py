@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from shiporskip.runtime import Runtime
 from shiporskip.web.app import create_app
 from tests.factories import make_tool
+from tests.live import COMMAND, LiveServer, assert_whole
 
 
 def rename(runtime: Runtime, slug: str, new: str) -> None:
@@ -72,3 +76,26 @@ def test_a_new_tool_taking_an_old_slug_wins_over_the_redirect(
     page = client.get("/tools/alpha")
     assert page.status_code == 200 and "Newcomer" in page.text
     assert client.get("/tools/alpha-2").headers["location"] == "/tools/alpha-3"
+
+
+def test_a_rename_from_the_cli_redirects_through_the_real_server(tmp_path: Path) -> None:
+    with LiveServer(tmp_path / "live") as server:
+
+        def cli(*args: str) -> None:
+            done = subprocess.run(
+                [str(COMMAND), *args], env=server.env, capture_output=True, text=True, timeout=60
+            )
+            assert done.returncode == 0, done.stderr
+
+        # The sample catalog is loaded on a first start; its page is now cached, too.
+        assert httpx.get(server.url("/tools/claude-sonnet-4")).status_code == 200
+        cli("tools", "edit", "claude-sonnet-4", "--slug", "sonnet")
+        for old, new in (
+            ("/tools/claude-sonnet-4", "/tools/sonnet"),
+            ("/badge/claude-sonnet-4.svg", "/badge/sonnet.svg"),
+        ):
+            response = httpx.get(server.url(old), follow_redirects=False)
+            assert response.status_code == 301
+            assert response.headers["location"] == new
+            assert_whole(response)
+            assert httpx.get(server.url(new)).status_code == 200
