@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import typer
 
+from shiporskip import settings_docs
 from shiporskip.cli.main import app
 from shiporskip.settings import table
 
@@ -49,6 +50,21 @@ def test_every_setting_is_documented() -> None:
     text = (ROOT / "docs" / "settings.md").read_text()
     for row in table():
         assert f"`{row.env}`" in text and f"`{row.name}`" in text, row.name
+
+
+def test_settings_page_is_generated_from_the_table() -> None:
+    fix = "run `.venv/bin/shiporskip settings --markdown > docs/settings.md`"
+    assert (ROOT / "docs" / "settings.md").read_text() == settings_docs.markdown(), fix
+
+
+def test_settings_page_table_is_one_unbroken_markdown_table() -> None:
+    lines = settings_docs.markdown().splitlines()
+    first = next(i for i, line in enumerate(lines) if line.startswith("| Setting |"))
+    rows = lines[first : first + len(table()) + 2]
+    assert all(row.startswith("|") and row.endswith("|") for row in rows)
+    # Seven unescaped pipes per row: six cells, none split by a pipe in its text.
+    assert {len(re.findall(r"(?<!\\)\|", row)) for row in rows} == {7}
+    assert [row.split(" | ")[0].strip("| `") for row in rows[2:]] == [r.name for r in table()]
 
 
 def test_readme_starts_with_the_two_commands() -> None:

@@ -111,6 +111,7 @@ class Settings:
         "Per-critic models overriding `model`: CRITIC=SPEC pairs separated by ';' (a jury of "
         "several model families); checked against the panel when a review runs.",
         example="skeptic=anthropic:claude-sonnet-4-0; buyer=ollama:qwen2.5",
+        rule=Rule(allowed="`CRITIC=KIND:MODEL` pairs separated by `;`, or empty"),
     )
     llm_api_key: str = _setting(
         "",
@@ -323,7 +324,7 @@ def table() -> list[SettingInfo]:
         else:
             shown = f"`{default:g}`" if isinstance(default, float) else f"`{default}`"
         rule: Rule = f.metadata["rule"]
-        allowed = rule.describe()
+        allowed = rule.describe() or "any text"
         if hints[f.name] is bool:
             allowed = "`true`/`false`, `yes`/`no`, `on`/`off`, `1`/`0`"
         rows.append(

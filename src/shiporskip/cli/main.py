@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from shiporskip import __version__
+from shiporskip import __version__, settings_docs
 from shiporskip.cli import admin, digest, jobs, panel, tools
 from shiporskip.cli.common import (
     cells,
@@ -76,11 +76,24 @@ def version() -> None:
 
 
 @app.command("settings")
-def settings_cmd(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+def settings_cmd(
+    ctx: typer.Context,
+    as_json: JsonOpt = False,
+    markdown: Annotated[
+        bool,
+        typer.Option(
+            "--markdown",
+            help="Print the settings reference (docs/settings.md) generated from the table.",
+        ),
+    ] = False,
+) -> None:
     """Print the effective settings, secrets masked.
 
     Example: SHIPORSKIP_PORT=9000 shiporskip settings
     """
+    if markdown:
+        typer.echo(settings_docs.markdown(), nl=False)
+        return
     values = settings_from(ctx).masked()
     if as_json:
         print_json(values)
