@@ -61,6 +61,10 @@ def test_subscribe_confirm_end_to_end(
     store = SubscriberStore(sqlite_mail_runtime.engine)
     assert store.find("new.reader@example.com").status == "pending"  # type: ignore[union-attr]
 
+    # A mail scanner's HEAD sees a working link and confirms nothing.
+    checked = client.head(confirm_link(smtp, "New.Reader@example.com"))
+    assert checked.status_code == 200 and checked.content == b""
+    assert store.find("new.reader@example.com").status == "pending"  # type: ignore[union-attr]
     answer = client.get(confirm_link(smtp, "New.Reader@example.com"))
     assert answer.status_code == 200 and "Confirmed: the weekly verdicts" in lede(answer.text)
     assert store.find("new.reader@example.com").status == "confirmed"  # type: ignore[union-attr]

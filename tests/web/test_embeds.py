@@ -181,6 +181,29 @@ def test_clicks_are_counted_and_redirect_to_the_tool_page(
 
 
 @pytest.mark.parametrize(
+    ("path", "status", "kind"),
+    [
+        ("/badge/cursor.svg", 200, "image/svg+xml"),
+        ("/embed/cursor", 200, "text/html"),
+        ("/go/cursor?ref=badge", 303, None),
+        ("/badge/no-such-tool.svg", 404, "image/svg+xml"),
+        ("/go/no-such-tool?ref=badge", 404, "text/html"),
+    ],
+)
+def test_head_answers_like_the_get_and_counts_nothing(
+    client: TestClient, sqlite_runtime: Runtime, path: str, status: int, kind: str | None
+) -> None:
+    """A link checker's HEAD gets the GET's status and headers, no body, and no count."""
+    head = client.head(path, follow_redirects=False)
+    assert head.status_code == status and head.content == b""
+    if kind is not None:
+        assert head.headers["content-type"].startswith(kind)
+    get = client.get(path, follow_redirects=False, headers={"user-agent": "Googlebot"})
+    assert head.headers.get("content-length") == get.headers.get("content-length")
+    assert counts(sqlite_runtime, "cursor") == {}
+
+
+@pytest.mark.parametrize(
     "query", ["", "?ref=", "?ref=BADGE", "?ref=evil%00", "?ref=" + "x" * 3000, "?ref[]=badge"]
 )
 def test_garbage_refs_redirect_without_counting(

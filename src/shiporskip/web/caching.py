@@ -27,6 +27,11 @@ revalidate every time; `Vary: Cookie` keeps shared caches from giving one visito
 another. A response that sets a cookie never becomes a 304 (the browser must receive the
 cookie) and is marked `private`.
 
+**HEAD** is answered on every path by running the GET route and dropping the body, so it
+has the GET's status, headers and tag. The GET routes that act (counting a badge load or a
+click, using a sign-in or confirmation link) ask `site.is_head` and do not act for a HEAD:
+link checkers and mail scanners send HEADs.
+
 **Visitor cookie**: a request that needed a visitor id and had none (see
 `identity.request_voter`) gets the cookie with its response.
 
@@ -56,12 +61,11 @@ from shiporskip.web.identity import (
     voter_from_scope,
 )
 from shiporskip.web.shared import TOKEN_PERIOD, SharedPage
-from shiporskip.web.site import SHARED_SLOT, Site
+from shiporskip.web.site import HEAD_STATE, SHARED_SLOT, Site
 
 # Personal or one-time pages: sign-in links, newsletter confirmations, the admin area.
 EXCLUDED_PREFIXES = ("/admin", "/api/v1/admin", "/newsletter/", "/signin", "/static/")
-# GETs that count a load or click: never answered from the cache, and a HEAD there must
-# not be answered by running the GET.
+# GETs that count a load or click: never answered from the cache.
 COUNTED_PREFIXES = ("/badge/", "/embed/", "/go/")
 # Larger bodies pass through untouched rather than being held in memory to be hashed.
 MAX_BODY = 4 * 1024 * 1024
@@ -98,16 +102,18 @@ class PageCache:
             return
         # Routes and this middleware see one state dict, whatever copies the scope.
         scope.setdefault("state", {})
+        if scope["method"] == "HEAD":
+            # FastAPI routes answer GET only. A HEAD, on any path, is the GET's answer (its
+            # status, headers and tag) without the body; the routes that act on a GET
+            # (counting a load or click, using a one-time link) ask `is_head` and do not.
+            scope = {**scope, "method": "GET"}
+            scope["state"][HEAD_STATE] = True
+            send = _without_body(send)
         path = scope["path"]
-        if scope["method"] not in ("GET", "HEAD") or path.startswith(EXCLUDED_PREFIXES):
+        if scope["method"] != "GET" or path.startswith(EXCLUDED_PREFIXES):
             await self.app(scope, receive, self._with_cookie(scope, send))
             return
-        head = scope["method"] == "HEAD"
         counted = path.startswith(COUNTED_PREFIXES)
-        if head and not counted:
-            # FastAPI routes answer GET only; HEAD is the same response without the body
-            # (which the server drops), so the tag is that of the GET.
-            scope = {**scope, "method": "GET"}
         key: Key = (path, scope["query_string"])
         version = None
         if self.pages is not None and not counted and key not in self.unshared:
@@ -117,12 +123,12 @@ class PageCache:
                 if entry is not None and _current(entry, version):
                     self.hits += 1
                     answer = self._answer(scope, entry[1], conn)
-                    await _send(send, *answer, head=head)
+                    await _send(send, *answer)
                     return
         self.misses += 1
         slot: list[SharedPage] = []
         scope[SHARED_SLOT] = slot
-        passed = _Tagging(scope, self._with_cookie(scope, send), head)
+        passed = _Tagging(scope, self._with_cookie(scope, send))
 
         async def send_unless_shared(message: Message) -> None:
             if not slot:
@@ -138,7 +144,7 @@ class PageCache:
                 self.pages[key] = (version, page)
             with self.runtime.engine.connect() as conn:
                 answer = self._answer(scope, page, conn)
-            await _send(send, *answer, head=head)
+            await _send(send, *answer)
 
     def _answer(
         self, scope: Scope, page: SharedPage, conn: Any
@@ -186,25 +192,35 @@ def _current(entry: Entry, version: tuple[int, int]) -> bool:
     return content == version[0] and (votes == version[1] or not page.shows_votes)
 
 
-async def _send(
-    send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes, *, head: bool
-) -> None:
+async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
     """Send an answer the middleware built; its Content-Length is computed here, from the
     body, and a 304 carries none."""
     if status != 304:
         headers = [(k, v) for k, v in headers if k != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
     await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": b"" if head else body})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _without_body(send: Send) -> Send:
+    """`send` for a HEAD: the GET's status and headers (Content-Length included), no body."""
+
+    async def sender(message: Message) -> None:
+        if message["type"] == "http.response.body":
+            if message.get("more_body", False):
+                return
+            message = {"type": "http.response.body", "body": b""}
+        await send(message)
+
+    return sender
 
 
 class _Tagging:
     """Tags a page or API answer the route rendered itself, by a hash of its body."""
 
-    def __init__(self, scope: Scope, send: Send, head: bool) -> None:
+    def __init__(self, scope: Scope, send: Send) -> None:
         self.scope = scope
         self.send = send
-        self.head = head
         self.start: Message | None = None
         self.chunks: list[bytes] = []
         self.passing = False
@@ -222,7 +238,7 @@ class _Tagging:
             self.chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 answer = _tagged(self.scope, self.start, b"".join(self.chunks))
-                await _send(self.send, *answer, head=self.head)
+                await _send(self.send, *answer)
         else:
             await self.send(message)
 

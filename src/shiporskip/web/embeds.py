@@ -1,8 +1,8 @@
 """Embeds: the SVG badge, the iframe widget, click-through counting and the counts API.
 
 Loads are counted when the server answers, so copies served from a cache (the badge may be
-cached for five minutes) and requests from crawlers are not counted, and neither is the
-badge preview on shiporskip's own tool page (same-origin Referer).
+cached for five minutes), requests from crawlers and HEAD requests are not counted, and
+neither is the badge preview on shiporskip's own tool page (same-origin Referer).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from shiporskip.storage.embeds import (
 )
 from shiporskip.storage.reviews import ToolPanel, panels
 from shiporskip.web.schemas import PanelOut, panel_out
-from shiporskip.web.site import Meta, Page, SiteDep, not_found, runtime_of
+from shiporskip.web.site import Meta, Page, SiteDep, is_head, not_found, runtime_of
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -169,17 +169,22 @@ def _record(runtime: Runtime, slug: str, kind: EmbedKind) -> bool:
         return False
 
 
+def _counts(request: Request) -> bool:
+    """A crawler's request counts nothing, and neither does a HEAD (a link checker's)."""
+    return not _is_crawler(request) and not is_head(request)
+
+
 def count_load(request: Request, runtime: Runtime, slug: str, kind: EmbedKind) -> bool:
-    """Count a badge or widget load unless a crawler or our own page asked for it."""
-    if _is_crawler(request) or _is_own_page(request):
+    """Count a badge or widget load unless a crawler, a HEAD or our own page asked for it."""
+    if not _counts(request) or _is_own_page(request):
         return False
     return _record(runtime, slug, kind)
 
 
-def count_click(runtime: Runtime, slug: str, ref: str | None) -> bool:
+def count_click(request: Request, runtime: Runtime, slug: str, ref: str | None) -> bool:
     """Count a click-through from a badge or widget; unknown `ref` values count nothing."""
     kind = click_kind(ref)
-    return kind is not None and _record(runtime, slug, kind)
+    return kind is not None and _counts(request) and _record(runtime, slug, kind)
 
 
 # -- the badge -----------------------------------------------------------------------------
@@ -290,8 +295,7 @@ def go(request: Request, slug: str, ref: str | None = None) -> Response:
         tool = runtime.catalog.get(slug)
     except NotFoundError as exc:
         raise not_found(exc) from None
-    if not _is_crawler(request):
-        count_click(runtime, tool.slug, ref)
+    count_click(request, runtime, tool.slug, ref)
     headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
     return RedirectResponse(f"/tools/{tool.slug}", status_code=303, headers=headers)
 

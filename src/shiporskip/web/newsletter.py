@@ -36,7 +36,7 @@ from shiporskip.newsletter.tokens import (
 from shiporskip.newsletter.weeks import parse_week
 from shiporskip.security import TokenError
 from shiporskip.settings import Settings
-from shiporskip.web.site import Meta, Page, SiteDep, runtime_of
+from shiporskip.web.site import Meta, Page, SiteDep, is_head, runtime_of
 
 log = logging.getLogger(__name__)
 
@@ -260,6 +260,10 @@ def confirm(request: Request, s: SiteDep, token: str = "") -> Response:
     except TokenError as exc:
         page = MessagePage(title="This link does not work", message=_sentence(exc), ok=False)
         return _message(request, s, page, 400)
+    if is_head(request):
+        # A mail scanner's HEAD learns that the link works; only a GET confirms.
+        page = MessagePage(title="Confirm", message="Open this link to confirm.", ok=True)
+        return _message(request, s, page)
     state, _ = SubscriberStore(s.runtime.engine).confirm(subscriber_id, _now())
     title, text = _CONFIRM_TEXT[state]
     day = s.runtime.settings.digest_day.capitalize()

@@ -34,13 +34,14 @@ from shiporskip.web.identity import (
     voter_cookie,
     voter_from_cookie,
 )
-from shiporskip.web.site import Meta, SiteDep
+from shiporskip.web.site import Meta, SiteDep, is_head
 
 router = APIRouter()
 
 LINK_MINUTES = 30
 PER_ADDRESS_PER_HOUR = 3
 MAX_BODY = 2048
+USED = "this sign-in link was already used; request a new one at /signin"
 
 
 def _page(s: SiteDep, request: Request, **page: object) -> Response:
@@ -155,15 +156,18 @@ def signin_verify(request: Request, s: SiteDep, token: str = "") -> Response:
         row = conn.execute(sa.select(magic_links).where(magic_links.c.jti == str(jti))).first()
         if row is None:
             raise HTTPException(400, "this sign-in link is not valid; request a new one at /signin")
+        if is_head(request):
+            # A link checker's HEAD learns whether the link works; only a GET uses it.
+            if row.used_at is not None:
+                raise HTTPException(400, USED)
+            return _page(s, request, message="Open this link to sign in.")
         used = conn.execute(
             sa.update(magic_links)
             .where(magic_links.c.jti == row.jti, magic_links.c.used_at.is_(None))
             .values(used_at=now)
         )
         if used.rowcount != 1:
-            raise HTTPException(
-                400, "this sign-in link was already used; request a new one at /signin"
-            )
+            raise HTTPException(400, USED)
     VoteStore(runtime.engine).verify(row.voter_id, row.email, now)
     request.state.voter_id = row.voter_id
     response = _page(

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
-from starlette.datastructures import MutableHeaders
 from pydantic import BaseModel
 from sqlalchemy.engine import Connection
+from starlette.datastructures import MutableHeaders
 
 from shiporskip import __version__
 from shiporskip.errors import NotFoundError
@@ -24,6 +24,8 @@ HERE = Path(__file__).parent
 SITE_NAME = "shiporskip"
 # The ASGI scope key under which `web/caching.py` collects a shared page to cache.
 SHARED_SLOT = "shiporskip.shared_page"
+# Request state set by `web/caching.py` when it answers a HEAD by running the GET route.
+HEAD_STATE = "head"
 
 
 class Meta(BaseModel):
@@ -134,6 +136,11 @@ def site(request: Request) -> Site:
 
 
 SiteDep = Annotated[Site, Depends(site)]
+
+
+def is_head(request: Request) -> bool:
+    """This GET runs to answer a HEAD: it must not act (count, use a one-time link)."""
+    return bool(request.scope.get("state", {}).get(HEAD_STATE))
 
 
 def runtime_of(request: Request) -> Runtime:
