@@ -6,17 +6,52 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from starlette import testclient
 
 from shiporskip.runtime import Runtime, open_runtime
 from shiporskip.settings import load_settings
+from tests.framing import FramingCheck
 
 POSTGRES_URL = os.environ.get(
     "SHIPORSKIP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+# What `FramingCheck` found during the current test; `framing` reads and empties it.
+FRAMING_PROBLEMS: list[str] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _check_testclient_framing() -> Iterator[None]:
+    """Every TestClient's app, whoever builds it, is wrapped in `FramingCheck`."""
+    original = testclient._TestClientTransport.__init__
+
+    def wrapped(self: testclient._TestClientTransport, app: Any, *args: Any, **kw: Any) -> None:
+        original(self, FramingCheck(app, FRAMING_PROBLEMS), *args, **kw)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(testclient._TestClientTransport, "__init__", wrapped)
+        yield
+
+
+@pytest.fixture(autouse=True)
+def framing() -> Iterator[list[str]]:
+    """Fails the test when an in-process response's Content-Length was not its body's
+    length: uvicorn would have cut that response or sent it empty."""
+    FRAMING_PROBLEMS.clear()
+    yield FRAMING_PROBLEMS
+    found = list(FRAMING_PROBLEMS)
+    FRAMING_PROBLEMS.clear()
+    if found:
+        pytest.fail(
+            "responses whose Content-Length is not the length of their body:\n" + "\n".join(found),
+            pytrace=False,
+        )
 
 
 @pytest.fixture(autouse=True)
