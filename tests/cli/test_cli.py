@@ -159,3 +159,34 @@ def test_console_script_prints_no_traceback(tmp_path: Path) -> None:
     assert (
         result.stderr.strip() == "Error: no tool with slug 'missing'; see `shiporskip tools list`"
     )
+
+
+def test_cost_of_seat_plans_at_three_seats(capsys: pytest.CaptureFixture[str]) -> None:
+    sample = Path(__file__).parents[2] / "src" / "shiporskip" / "sample" / "catalog.yaml"
+    assert run(capsys, "tools", "import", str(sample))[0] == 0
+    code, out, _ = run(capsys, "tools", "cost", "cursor", "--usage", "3 seats")
+    assert code == 0
+    assert out.splitlines() == [
+        "Cursor at 3 seats a month:",
+        "  Hobby: doesn't cover this usage (the Hobby plan allows at most 1 seat; "
+        "this usage needs 3 seats)",
+        "    limit: at most 1 seat",
+        "  Pro: $60 a month  ← cheapest",
+        "  Ultra: $600 a month",
+        "  Teams: $120 a month",
+    ]
+    code, out, _ = run(capsys, "tools", "cost", "cursor", "--usage", "1 seat")
+    assert out.splitlines()[:3] == [
+        "Cursor at 1 seat a month:",
+        "  Hobby: $0 a month  ← cheapest",
+        "    limit: at most 1 seat",
+    ]
+    code, out, _ = run(capsys, "tools", "cost", "cursor", "--usage", "3 seats", "--json")
+    data = json.loads(out)
+    assert data["usage_text"] == "3 seats" and data["cheapest"] == "Pro"
+    hobby, pro = data["plans"][:2]
+    assert hobby["covers"] is False and hobby["monthly_cost"] is None
+    assert hobby["limits"] == ["at most 1 seat"]
+    assert pro["monthly_cost"] == "60" and pro["covers"] is True
+    code, out, _ = run(capsys, "tools", "cost", "github-copilot", "--usage", "1 request")
+    assert out.splitlines()[0] == "GitHub Copilot at 1 request a month:"
