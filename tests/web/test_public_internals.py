@@ -25,6 +25,7 @@ from shiporskip.newsletter.weeks import week_of
 from shiporskip.runtime import Runtime
 from shiporskip.settings import replace
 from shiporskip.web.app import create_app
+from shiporskip.web.methodology import methodology_page
 from tests.factories import make_tool, review_record
 from tests.live import LiveServer, assert_whole
 
@@ -169,14 +170,15 @@ def test_cards_show_the_model_label_and_a_plain_failure(client: TestClient) -> N
     assert "No critic has reviewed Gamma yet, so it cannot win or lose here." in gamma
 
 
-def test_methodology_counts_by_label_one_row_per_model(client: TestClient, seeded: Runtime) -> None:
+def test_methodology_counts_by_label_one_row_per_model(runtime: Runtime) -> None:
+    seed(runtime)
     # The same model behind a second address is the same row for a reader.
     other = SPEC.replace("10.0.0.5", "10.0.0.6")
     record = review_record("gamma", "builder", "ship", model=other, provider="openai-compatible")
-    seeded.reviews.add(record, seeded.catalog.tool_id("gamma"))
-    rows = client.get("/api/v1/methodology").json()["models"]
+    runtime.reviews.add(record, runtime.catalog.tool_id("gamma"))
+    rows = methodology_page(runtime).model_dump()["models"]
     assert [(r["label"], r["reviews"], r["failed"], r["tools"]) for r in rows] == [(LABEL, 5, 1, 3)]
-    assert set(rows[0]) >= {"label", "input_tokens", "cost_text"}
+    assert rows[0]["critics"] == ["builder", "futurist", "skeptic"]
     assert not {"provider", "model"} & set(rows[0])
 
 
