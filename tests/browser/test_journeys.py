@@ -302,7 +302,7 @@ def test_not_found_page_says_so_and_suggests(journey_site: Site, open_page: Open
     assert status_of(answer) == 404
     assert heading(page) == "Not found"
     main = page.locator("main")
-    assert "claude-sonet-4" in main.inner_text() or "no tool" in main.inner_text().lower()
+    assert main.locator(".error-detail").inner_text() == "No tool with slug 'claude-sonet-4'."
     assert main.get_by_text("Did you mean:", exact=True).is_visible()
     suggestion = main.get_by_role("link", name="claude-sonnet-4")
     assert suggestion.is_visible()

@@ -69,6 +69,18 @@ def test_unknown_slug_is_404_with_near_matches(client: TestClient, sqlite_runtim
     assert client.get("/no/such/page").status_code == 404
 
 
+def test_404_page_says_it_once_as_a_sentence(client: TestClient, sqlite_runtime: Runtime) -> None:
+    """Regression: the page printed the API's lower-case detail with its own 'did you mean'
+    list, then the same suggestions again as links."""
+    sqlite_runtime.catalog.add(make_tool("Claude Sonnet 4"))
+    html = client.get("/tools/claude-sonet-4").text
+    assert '<p class="error-detail">No tool with slug &#39;claude-sonet-4&#39;.</p>' in html
+    main = html[html.index("<main") : html.index("</main>")]
+    assert main.lower().count("did you mean") == 1
+    missing = client.get("/no/such/page").text
+    assert '<p class="error-detail">There is no page at this address.</p>' in missing
+
+
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
