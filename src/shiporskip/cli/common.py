@@ -14,8 +14,11 @@ from rich.text import Text
 from shiporskip.runtime import Runtime, open_runtime
 from shiporskip.settings import Settings, load_settings
 
-console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+# Markup is off: almost everything printed holds maker text (names, taglines, plans, errors
+# from models), and a tool called "[/]" must print as itself, not crash the command after
+# it was saved. Style goes through `styled` and Text objects instead.
+console = Console(highlight=False, soft_wrap=True, markup=False)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:
@@ -36,6 +39,11 @@ def runtime(ctx: typer.Context, **overrides: Any) -> Iterator[Runtime]:
 def print_json(data: Any) -> None:
     """Machine-readable output: plain JSON on stdout, nothing else."""
     typer.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def styled(*parts: str | tuple[str, str]) -> Text:
+    """One line from plain strings and (text, style) pairs; no part is read as Rich markup."""
+    return Text.assemble(*parts)
 
 
 def cells(*values: object) -> list[Text]:

@@ -9,7 +9,7 @@ import typer
 from rich.live import Live
 from rich.table import Table
 
-from shiporskip.cli.common import cells, console, print_json, runtime
+from shiporskip.cli.common import cells, console, print_json, runtime, styled
 from shiporskip.domain.reviews import VERDICT_LABELS, PanelSummary
 from shiporskip.errors import UserError
 from shiporskip.panel.critics import Critic, find_critic
@@ -91,7 +91,7 @@ def _progress(critics: list[Critic], states: dict[str, PanelEvent]) -> Table:
         latency = f"{record.latency_ms / 1000:.1f} s" if record and record.latency_ms else ""
         table.add_row(
             critic.id,
-            f"[{_STATE_STYLE[state]}]{state}[/]",
+            styled((state, _STATE_STYLE[state])),
             latency,
             draft.verdict.value if draft else "",
             str(draft.score) if draft else "",
@@ -189,10 +189,13 @@ def _scorecard(result: PanelRun, summary: PanelSummary) -> None:
         )
     verdict = VERDICT_LABELS[summary.verdict] if summary.verdict else "No verdict"
     pct = f"{summary.ship_pct:.0f}%" if summary.ship_pct is not None else "—"
-    complete = "" if summary.complete else "  [yellow](incomplete)[/]"
     console.print(
-        f"\n[bold]{tool.name}[/]: {verdict} {summary.tally} · ship {pct} · {summary.status}"
-        + complete
+        styled(
+            "\n",
+            (tool.name, "bold"),
+            f": {verdict} {summary.tally} · ship {pct} · {summary.status}",
+            ("" if summary.complete else "  (incomplete)", "yellow"),
+        )
     )
     for critic in result.critics:
         record = result.current.get(critic.id)

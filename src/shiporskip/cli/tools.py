@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from shiporskip import catalog as catalog_files
-from shiporskip.cli.common import cells, console, print_json, runtime
+from shiporskip.cli.common import cells, console, print_json, runtime, styled
 from shiporskip.domain.categories import resolve_category
 from shiporskip.domain.pricing import parse_plan, parse_usage
 from shiporskip.domain.pricing_read import read_tool
@@ -174,7 +174,7 @@ def add(
     tool = _validate(data)
     with runtime(ctx) as rt:
         rt.catalog.add(tool)
-    console.print(f"Added [bold]{tool.name}[/] as {tool.slug}.")
+    console.print(styled("Added ", (tool.name, "bold"), f" as {tool.slug}."))
 
 
 @app.command("edit")
@@ -215,7 +215,7 @@ def edit(
                 changes[key] = {**current.get(key, {}), **changes[key]}
         tool = _validate({**current, **changes})
         rt.catalog.replace(target, tool)
-    console.print(f"Updated [bold]{tool.name}[/] ({tool.slug}).")
+    console.print(styled("Updated ", (tool.name, "bold"), f" ({tool.slug})."))
 
 
 @app.command("import")
