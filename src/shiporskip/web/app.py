@@ -12,6 +12,7 @@ from shiporskip.errors import without_cli_hints
 from shiporskip.runtime import Runtime
 from shiporskip.web import (
     admin,
+    apidocs,
     categories,
     compare,
     critics,
@@ -57,12 +58,13 @@ def create_app(runtime: Runtime) -> FastAPI:
             "AI tools reviewed by a panel of AI critics: Ship or Skip. Every HTML page's "
             "data is available here from the same context that renders the page."
         ),
-        docs_url="/api/docs",
+        docs_url=None,  # served by `web/apidocs.py`, with its assets from this server
         redoc_url=None,
     )
     site = Site(runtime)
     app.state.site = site
     app.state.runtime = runtime
+    apidocs.install(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.exception_handler(StarletteHTTPException)
