@@ -394,6 +394,9 @@ def test_sign_in_by_mail_and_cast_a_verified_vote(journey_site: Site, open_page:
     link = site.link_in(site.mail_to(reader, "sign-in link"), "/signin/verify")
     assert status_of(page.goto(link)) == 200
     assert f"You are signed in as {reader}" in page.locator("main").inner_text()
+    # Signed in: no second sign-in form, a way back instead (both were missing).
+    assert page.locator("main form").count() == 0
+    assert page.locator("main").get_by_role("link", name="Back to the catalog").is_visible()
     shoot(page, "signin-verified")
 
     assert status_of(page.goto(site.url(f"/tools/{slug}"))) == 200

@@ -61,6 +61,8 @@ def test_magic_link_verifies_the_voter(client: TestClient, rt: Runtime, smtp: Sm
     assert r.status_code == 200 and "signed in as Reader@example.com" in r.text
     voter = VoteStore(rt.engine).voter(client.get("/api/v1/session").json()["voter"])
     assert voter is not None and voter.verified_at is not None
+    assert "You are signed in as" in r.text
+    assert 'action="/signin"' not in r.text, "signed in, yet the page asks to sign in again"
     again = client.get(path)
     assert again.status_code == 400 and "already used" in again.text
     assert client.head(path).status_code == 400

@@ -49,6 +49,7 @@ def _page(s: SiteDep, request: Request, **page: object) -> Response:
     page.setdefault("csrf", csrf_token(s.runtime, voter))
     page.setdefault("error", None)
     page.setdefault("message", None)
+    page.setdefault("signed_in", False)
     meta = Meta(
         title="Sign in · shiporskip",
         description="Verify your votes by email.",
@@ -173,6 +174,7 @@ def signin_verify(request: Request, s: SiteDep, token: str = "") -> Response:
     response = _page(
         s,
         request,
+        signed_in=True,
         message=(f"You are signed in as {row.email}. Your community votes now count as verified."),
     )
     response.headers.append("set-cookie", voter_cookie(runtime, row.voter_id))
