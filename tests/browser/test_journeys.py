@@ -24,7 +24,7 @@ from aiosmtpd.controller import Controller
 
 from shiporskip.runtime import open_runtime
 from shiporskip.settings import load_settings
-from tests.browser.conftest import SCREENSHOTS
+from tests.browser.conftest import SCREENSHOTS, WIDTHS
 from tests.live import COMMAND, LiveServer, assert_whole
 from tests.newsletter.conftest import Recorder, SmtpServer, free_port
 from tests.newsletter.helpers import add_tool, confirmed, vote
@@ -151,6 +151,9 @@ def test_subscribe_confirm_read_the_digest_and_unsubscribe(
     assert heading(page) == "You're subscribed"
     assert "the weekly verdicts will arrive every" in page.locator("main").inner_text()
     shoot(page, "newsletter-confirm")
+    link = page.url
+    assert status_of(page.goto(link)) == 200
+    assert heading(page) == "Already confirmed", "a second click must not confuse the reader"
 
     # Something to write about: a tool the panel reviewed last week, and a second reader
     # who will use the mail client's one-click unsubscribe.
@@ -282,6 +285,9 @@ def test_submit_with_mistakes_keeps_the_text_then_submits(
         assert field(form, label).input_value() == text, label
     assert form.get_by_label("Entry tier").input_value() == "paid"
     shoot(page, "submit-422")
+    page.set_viewport_size({"width": 390, "height": WIDTHS[390]})
+    shoot(page, "submit-422", 390)
+    page.set_viewport_size({"width": 1280, "height": WIDTHS[1280]})
 
     fill_submission(page, "Journey Sketchpad", "https://sketchpad.journey.example")
     assert submit(page) == 200
@@ -319,6 +325,7 @@ def test_not_found_page_says_so_and_suggests(journey_site: Site, open_page: Open
 def test_admin_signs_in_and_approves_a_submission(journey_site: Site, open_page: OpenPage) -> None:
     site = journey_site
     submitter, errors = open_page(1280)
+    refused_url = submit_tool(site, submitter, "Journey Mirror", "https://mirror.journey.example")
     status_url = submit_tool(site, submitter, "Journey Tracer", "https://tracer.journey.example")
 
     page, admin_errors = open_page(1280)
@@ -350,6 +357,21 @@ def test_admin_signs_in_and_approves_a_submission(journey_site: Site, open_page:
         card.get_by_role("button", name="Approve and queue review").click()
     assert "journey-tracer is in the catalog" in page.locator("main").inner_text()
     assert page.locator("article.submission", has_text="Journey Tracer").count() == 0
+
+    # Rejecting needs a reason, which the submitter then reads.
+    card = page.locator("article.submission", has_text="Journey Mirror")
+    card.get_by_label("Reason").fill("Not an AI tool: a static mirror of another site.")
+    with page.expect_navigation():
+        card.get_by_role("button", name="Reject").click()
+    assert page.locator("article.submission", has_text="Journey Mirror").count() == 0
+    page.locator("main").get_by_role("link", name=re.compile("Rejected")).click()
+    assert (
+        "Not an AI tool"
+        in page.locator("article.submission", has_text="Journey Mirror").inner_text()
+    )
+    assert status_of(submitter.goto(refused_url)) == 200
+    assert "Not accepted" in submitter.locator("main").inner_text()
+    assert "Not an AI tool: a static mirror" in submitter.locator("main blockquote").inner_text()
 
     # The submitter sees the decision and the tool's new page.
     assert status_of(submitter.goto(status_url)) == 200
@@ -435,7 +457,6 @@ def test_vote_with_and_without_javascript(journey_site: Site, open_page: OpenPag
     assert "Your vote: Skip" in box.inner_text()
     assert "2 votes" in box.inner_text() and "50%" in box.inner_text(), box.inner_text()
     assert box.get_by_role("button", name="Skip").get_attribute("aria-pressed") == "true"
-    shoot(plain, "vote-without-javascript", 390)
 
     scripted.reload()
     box = scripted.locator(f"#vote-{slug}")
