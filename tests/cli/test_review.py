@@ -61,7 +61,7 @@ def test_review_one_critic_with_rerun(
     code, out, _ = run(capsys, "review", tool, "--model", model, "--critic", "skeptic", "--json")
     data = json.loads(out)
     assert code == 0 and data["ran"] == ["skeptic"]
-    assert data["panel"]["status"] == "1 of 1 critics reported"
+    assert data["panel"]["status"] == "1 of 7 critics reported", "the tool's panel, not the run's"
     code, out, _ = run(
         capsys, "review", tool, "--model", model, "--critic", "skeptic", "--rerun", "--json"
     )
@@ -84,6 +84,27 @@ def test_partial_failure_is_reported_as_incomplete(
     code, out, err = run(capsys, "review", tool, "--model", model, "--json")
     data = json.loads(out)
     assert code == 0 and len(data["ran"]) == 1 and data["panel"]["complete"]
+
+
+def test_rerunning_one_critic_prints_the_tools_panel(
+    server: FaultServer, tool: str, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SHIPORSKIP_LLM_RETRIES", "0")
+    monkeypatch.setenv("SHIPORSKIP_LLM_CONCURRENCY", "1")
+    ok = ("ok", review_json())
+    server.set(ok, ok, ok, ("status", 500), ok, ok, ok)
+    model = f"openai-compatible:scripted@{server.base_url}"
+    code, out, _ = run(capsys, "review", tool, "--model", model, "--json")
+    data = json.loads(out)
+    assert code == 1 and data["panel"]["status"] == "6 of 7 critics reported (1 failed)"
+    [failed] = [f["critic"] for f in data["failures"]]
+    chosen = next(r["critic"] for r in data["reviews"])
+    server.set(ok)
+    code, out, err = run(capsys, "review", tool, "--model", model, "--critic", chosen, "--rerun")
+    assert code == 0, err
+    assert "Alpha: Ship 6-0 · ship 100% · 6 of 7 critics reported (1 failed)  (incomplete)" in out
+    assert "1 of 1" not in out and "failed    " in out
+    assert len(server.requests) == 1, f"only {chosen} was asked again, not {failed}"
 
 
 @pytest.mark.parametrize(

@@ -32,6 +32,7 @@ def make_panel(
     *,
     retries: int = 2,
     concurrency: int = 7,
+    whole_panel: Sequence[Critic] | None = None,
 ) -> Panel:
     semaphore = asyncio.Semaphore(concurrency)
     caller = Resilient(provider, RetryPolicy(timeout=5, retries=retries), semaphore, sleep=no_sleep)
@@ -41,6 +42,7 @@ def make_panel(
         jobs={c.id: CriticJob(caller, SPEC) for c in critics},
         prices={"gpt-4o-mini": (0.15, 0.6)},
         clock=lambda: datetime(2026, 11, 22, tzinfo=UTC),
+        whole_panel=whole_panel,
     )
 
 
@@ -178,3 +180,25 @@ def test_events_report_progress_per_critic(sqlite_runtime: Runtime, critics: lis
     states = [(e.critic_id, e.state) for e in events]
     for critic in ("builder", "skeptic"):
         assert [s for c, s in states if c == critic] == ["queued", "running", "done"]
+
+
+def test_rerunning_one_critic_reports_the_whole_panel(
+    sqlite_runtime: Runtime, critics: list[Critic]
+) -> None:
+    broken = {"futurist"}
+
+    def script(request: CompletionRequest, _n: int) -> str | Exception:
+        if critic_of(request) in broken:
+            return PermanentError("scripted 400")
+        return review_json("skip" if critic_of(request) == "skeptic" else "ship")
+
+    panel = make_panel(sqlite_runtime, ScriptedProvider(script), critics, whole_panel=critics)
+    assert run(panel, critics).summary.status == "6 of 7 critics reported (1 failed)"
+    one = [c for c in critics if c.id == "skeptic"]
+    again = run(panel, one, rerun=True)
+    assert sorted(again.records) == ["skeptic"], "only the critic asked runs"
+    assert again.summary.status == "6 of 7 critics reported (1 failed)"
+    assert again.summary.tally == "5-1" and not again.summary.complete
+    assert [c.id for c in again.critics] == [c.id for c in critics]
+    assert set(again.current) == {c.id for c in critics} - broken
+    assert set(again.failed) == broken

@@ -47,6 +47,7 @@ async def open_panel(
             prices=price_table(settings),
             max_tokens=settings.llm_max_tokens,
             temperature=settings.llm_temperature,
+            whole_panel=runtime.critics(),
         )
     finally:
         for provider in providers.values():

@@ -45,6 +45,12 @@ class PanelEvent:
 
 @dataclass(slots=True)
 class PanelRun:
+    """One run: who was asked (`records`, `cached`) and the tool's panel after it.
+
+    `critics`, `current` and `failed` cover the whole panel, not only the critics asked, so
+    re-running one critic reports the tool's real state ("6 of 7 critics reported").
+    """
+
     tool: Tool
     critics: list[Critic]
     records: dict[str, ReviewRecord] = field(default_factory=dict)
@@ -84,7 +90,10 @@ class Panel:
         max_tokens: int = 1200,
         temperature: float = 0.4,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        whole_panel: Sequence[Critic] | None = None,
     ) -> None:
+        """`whole_panel` is the configured panel that results are summarised over; without
+        it, the critics asked in each run are taken as the panel."""
         self.catalog = catalog
         self.reviews = reviews
         self.jobs = jobs
@@ -92,6 +101,7 @@ class Panel:
         self.max_tokens = max_tokens
         self.temperature = temperature
         self.clock = clock
+        self.whole_panel = list(whole_panel) if whole_panel is not None else None
 
     async def review(
         self,
@@ -104,7 +114,11 @@ class Panel:
         """Review one tool with these critics, concurrently. Stored whether or not all answer."""
         tool = self.catalog.get(slug)
         tool_id = self.catalog.tool_id(slug)
-        run = PanelRun(tool=tool, critics=list(critics))
+        members = list(critics)
+        if self.whole_panel is not None:
+            known = {c.id for c in self.whole_panel}
+            members = [*self.whole_panel, *(c for c in critics if c.id not in known)]
+        run = PanelRun(tool=tool, critics=members)
         emit = on_event or (lambda _event: None)
         for critic in critics:
             emit(PanelEvent(critic.id, "queued"))
@@ -118,7 +132,7 @@ class Panel:
 
         await asyncio.gather(*(one(c) for c in critics))
         current, failed = self.reviews.current(slug)
-        ids = {c.id for c in critics}
+        ids = {c.id for c in members}
         run.current = {k: v for k, v in current.items() if k in ids}
         run.failed = {k: v for k, v in failed.items() if k in ids}
         return run
