@@ -38,6 +38,8 @@ SHARED_PAGES = [
     "/categories/models",
     "/search?q=claude",
     "/methodology",
+    "/tools",
+    "/tools?verdict=ship&sort=ship-pct&limit=3",
 ]
 
 

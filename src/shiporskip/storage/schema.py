@@ -370,6 +370,25 @@ sa.Index(
     tool_panels.c.sort_name,
     tool_panels.c.name,
 )
+# The tools index's orders (`storage/listing.py`, migration 0011): ship % across
+# categories, newest review within one. Migration 0011 also indexes `tools` by entry tier
+# and by name order (lower-cased name, name, id; collation "C" on PostgreSQL), as
+# expressions this module does not repeat.
+sa.Index(
+    "ix_tool_panels_ship_order",
+    tool_panels.c.ship_pct.desc(),
+    tool_panels.c.mean_score.desc(),
+    tool_panels.c.sort_name,
+    tool_panels.c.name,
+    tool_panels.c.tool_id,
+)
+sa.Index(
+    "ix_tool_panels_category_reviewed",
+    tool_panels.c.category,
+    tool_panels.c.reviewed_at.desc(),
+    tool_panels.c.tool_id.desc(),
+)
+sa.Index("ix_tools_entry", tools.c.entry, tools.c.category)
 
 # Two counters, bumped by database triggers (migration 0009) in the same transaction as
 # every write to a table in VERSIONED_TABLES: what the public pages are built from. Row 1

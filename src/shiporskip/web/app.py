@@ -25,6 +25,7 @@ from shiporskip.web import (
     signin,
     submit,
     tools,
+    tools_index,
     votes,
 )
 from shiporskip.web.caching import PageCache
@@ -34,6 +35,7 @@ from shiporskip.web.site import HERE, Meta, Site
 ROUTERS = (
     home,
     tools,
+    tools_index,
     compare,
     critics,
     categories,

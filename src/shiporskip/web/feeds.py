@@ -209,6 +209,7 @@ def sitemap_urls(runtime: Runtime) -> list[SitemapUrl]:
     by_slug = {v.tool.slug: v for v in found}
     tools = runtime.catalog.list()
     urls = [SitemapUrl("/", _newest(v.reviewed_at for v in found))]
+    urls.append(SitemapUrl("/tools", urls[0].lastmod))
     urls += [
         SitemapUrl(f"/tools/{t.slug}", by_slug[t.slug].reviewed_at.date())
         if t.slug in by_slug

@@ -1,4 +1,4 @@
-"""Tool pages and the tool list API."""
+"""Tool pages (the index of all tools is `web/tools_index.py`)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,9 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
-from shiporskip.domain.categories import resolve_category
 from shiporskip.domain.text import name_key
 from shiporskip.domain.votes import Community
-from shiporskip.errors import NotFoundError, UserError
+from shiporskip.errors import NotFoundError
 from shiporskip.llm.labels import failure_reason, failure_text, public_model_label
 from shiporskip.panel.run import panel_summary
 from shiporskip.runtime import Runtime
@@ -70,11 +69,6 @@ class ToolPage(Page):
     share_text: str
     embed: Embed
     pricing_read: ToolPricingRead
-
-
-class ToolList(Page):
-    count: int
-    tools: list[ToolSummary]
 
 
 def tool_page(runtime: Runtime, slug: str, usage: str | None = None) -> ToolPage:
@@ -185,17 +179,6 @@ def _attr(text: str) -> str:
     return text.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 
-def tool_list(runtime: Runtime, category: str | None = None) -> ToolList:
-    if category:
-        try:
-            category = resolve_category(category).slug
-        except UserError as exc:
-            raise HTTPException(422, str(exc)) from None
-    tools = runtime.catalog.list(category=category)
-    _, summaries = panel_summaries(runtime, runtime.critics(), [t.slug for t in tools])
-    return ToolList(count=len(tools), tools=[tool_summary(t, summaries.get(t.slug)) for t in tools])
-
-
 @router.get("/tools/{slug}", response_class=HTMLResponse, include_in_schema=False)
 def tool(request: Request, slug: str, s: SiteDep, usage: UsageParam = None) -> Response:
     try:
@@ -213,12 +196,6 @@ def tool(request: Request, slug: str, s: SiteDep, usage: UsageParam = None) -> R
     c = page.community
     box = vote_box(request, slug, Community(c.ships, c.skips, c.verified, c.minimum))
     return s.render(request, "tool.html", page, meta, extra={"vote": box}, shared=True)
-
-
-@router.get("/api/v1/tools", response_model=ToolList, tags=["tools"])
-def api_tools(request: Request, category: str | None = None) -> ToolList:
-    """Every tool in the catalog with its panel verdict, optionally in one category."""
-    return tool_list(runtime_of(request), category)
 
 
 @router.get("/api/v1/tools/{slug}", response_model=ToolPage, tags=["tools"])
