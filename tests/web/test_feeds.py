@@ -172,7 +172,8 @@ def test_sitemap_lists_every_canonical_page(client: TestClient, site_runtime: Ru
     urls = sitemap(client)
     assert all(u.startswith(BASE + "/") for u in urls)
     tools = site_runtime.catalog.list()
-    expected = {BASE + "/", f"{BASE}/critics", f"{BASE}/categories", f"{BASE}/methodology"}
+    expected = {BASE + "/", f"{BASE}/tools", f"{BASE}/critics", f"{BASE}/categories"}
+    expected.add(f"{BASE}/methodology")
     expected |= {f"{BASE}/tools/{t.slug}" for t in tools}
     expected |= {f"{BASE}/critics/{c.id}" for c in site_runtime.critics()}
     expected |= {f"{BASE}/categories/{t.category}" for t in tools}
