@@ -250,6 +250,8 @@ def test_limits_and_quotas_are_described_in_the_right_number() -> None:
         }
     )
     assert plan.limits() == ("at most 1 seat", "at most 2,000 requests a month")
+    assert plan.describe() == "Free (at most 1 seat; at most 2,000 requests a month)"
+    assert Plan.model_validate({"name": "Free", "amount": 0, "unit": "flat"}).describe() == "Free"
 
 
 @pytest.mark.parametrize("unit", list(Unit))

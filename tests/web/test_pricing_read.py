@@ -160,8 +160,13 @@ def test_one_seat_shows_the_free_tier_limit(client: TestClient) -> None:
     read = region(client.get("/tools/cursor", params={"usage": "1 seat"}).text)
     assert '<th scope="row">Hobby <span class="chip chip-ship">Cheapest</span></th>' in read
     assert "<td>$0 a month<small>Limit: at most 1 seat</small></td>" in read
-    copilot = region(client.get("/tools/github-copilot").text)
-    assert "<small>Limits: at most 1 seat; at most 2,000 requests a month</small>" in copilot
+    copilot = client.get("/tools/github-copilot").text
+    limits = "at most 1 seat; at most 2,000 requests a month"
+    assert f"<small>Limits: {limits}</small>" in region(copilot)
+    assert f'<tr><th scope="row">Free</th><td>Free ({limits})<br>' in copilot  # the plans table
+    team = client.get("/api/v1/tools/claude").json()["tool"]["pricing"]["plans"][-1]
+    assert team["charges"][0]["minimum"] == 5
+    assert team["text"] == "$30 per seat (at least 5 seats) a month"
 
 
 def test_the_compare_page_never_calls_a_tool_that_cannot_serve_the_usage_as_cheap(

@@ -242,8 +242,9 @@ class Plan(BaseModel):
         return tuple(texts)
 
     def describe(self) -> str:
-        if self.is_free:
-            return "Free"
+        if self.is_free:  # a free tier's caps are what decides whether it serves a reader
+            limits = self.limits()
+            return f"Free ({'; '.join(limits)})" if limits else "Free"
         parts = [c.describe(self.currency) for c in self.charges if c.amount or c.included]
         suffix = {Period.month: " a month", Period.year: " a year", Period.usage: ""}[self.period]
         flat_only = all(c.unit in (Unit.flat, Unit.seat) for c in self.charges if c.amount)

@@ -26,6 +26,7 @@ class ChargeOut(BaseModel):
     per: int
     included: int
     limit: int | None
+    minimum: int | None = None
     text: str
 
 
@@ -208,6 +209,7 @@ def tool_detail(tool: Tool) -> ToolDetail:
                     per=c.per,
                     included=c.included,
                     limit=c.limit,
+                    minimum=c.minimum,
                     text=c.describe(p.currency),
                 )
                 for c in p.charges
