@@ -344,6 +344,22 @@ def test_edit_saves_valid_yaml(client: TestClient, sqlite_runtime: Runtime) -> N
     assert sqlite_runtime.catalog.get("alpha").tagline == "Sharper now"
 
 
+def test_a_rename_in_the_editor_leaves_a_redirect(
+    client: TestClient, sqlite_runtime: Runtime
+) -> None:
+    import html
+
+    csrf = admin_csrf(client)
+    page = client.get("/admin/tools/alpha/edit")
+    text = re.search(r'<textarea id="yaml"[^>]*>(.*?)</textarea>', page.text, re.S)
+    assert text and "slug: alpha\n" in html.unescape(text.group(1))
+    changed = html.unescape(text.group(1)).replace("slug: alpha\n", "slug: alpha-prime\n")
+    response = client.post("/admin/tools/alpha/edit", data={"csrf": csrf, "yaml": changed})
+    assert response.status_code == 200 and "Saved alpha-prime" in response.text
+    moved = client.get("/tools/alpha", follow_redirects=False)
+    assert moved.status_code == 301 and moved.headers["location"] == "/tools/alpha-prime"
+
+
 @pytest.mark.parametrize(
     ("yaml_text", "status", "message"),
     [
