@@ -191,6 +191,43 @@ def test_parse_plan_reads_the_cli_shorthand() -> None:
         parse_plan("twenty dollars")
 
 
+def test_parse_plan_reads_limits_and_minimums() -> None:
+    hobby = parse_plan("Hobby: 0 per seat up to 1 / month")
+    assert hobby == {"name": "Hobby", "amount": "0", "unit": "seat", "limit": 1, "period": "month"}
+    assert Plan.model_validate(hobby).describe() == "Free (at most 1 seat)"
+    team = Plan.model_validate(parse_plan("Team: 25 USD per seat at least 5 / month"))
+    assert team.charges[0].minimum == 5
+    assert plan_cost(team, {Unit.seat: Decimal(2)}).cost == Decimal(125)
+    free = parse_plan("Free: 0 per 1000 requests up to 2k")
+    assert free["limit"] == 2000 and free["per"] == 1000
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Hobby: 0 / month up to 1", "cannot read plan 'Hobby: 0 / month up to 1'"),
+        ("Hobby: 0 per seat up to / month", "unknown unit 'seat up to'"),
+        ("Hobby: 0 per seat up to one", "unknown unit 'seat up to one'"),
+        ("Team: 5 per seat at least 9 up to 3", "cannot read plan"),
+    ],
+)
+def test_parse_plan_refuses_garbage_limits(text: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        Plan.model_validate(parse_plan(text))
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Hobby: 0 per seat up to 0", "greater than or equal to 1"),
+        ("Team: 5 per seat up to 3 at least 9", "minimum 9 is above the limit 3"),
+    ],
+)
+def test_parsed_limits_are_validated_like_catalog_ones(text: str, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        Plan.model_validate(parse_plan(text))
+
+
 def test_plan_data_round_trips() -> None:
     for plan in (
         api_plan(included=100),

@@ -131,8 +131,9 @@ def test_an_unreadable_plan_line_is_reported_without_a_misleading_pricing_error(
 ) -> None:
     response = post_form(client, plans="Pro: 20 USD per seat / month\nwhat?")
     assert problems(response) == [
-        "Plan line 2: cannot read plan 'what?'; write NAME: AMOUNT [CURRENCY] [per [N] UNIT] "
-        "[/ PERIOD], e.g. 'API: 5 USD per 1000 requests / usage' or 'Pro: 20 per seat / month'"
+        "Plan line 2: cannot read plan 'what?'; write NAME: AMOUNT [CURRENCY] "
+        "[per [N] UNIT [up to N] [at least N]] [/ PERIOD], e.g. 'API: 5 USD per 1000 requests "
+        "/ usage' or 'Pro: 20 per seat / month'"
     ]
 
 

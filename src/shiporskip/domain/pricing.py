@@ -444,30 +444,42 @@ def parse_usage(text: str) -> dict[Unit, Decimal]:
 _PLAN_RE = re.compile(
     r"""^\s*(?P<name>[^:]+?)\s*:\s*
     (?P<amount>-?[\d.,_]+)\s*(?P<currency>[A-Za-z]{3})?\s*
-    (?:per\s+(?:(?P<per>[\d,_]+[kKmM]?)\s+)?(?P<unit>[A-Za-z_ ]+?))?\s*
+    (?:per\s+(?:(?P<per>[\d,_]+[kKmM]?)\s+)?(?P<unit>[A-Za-z_ ]+?)
+       (?:\s+up\s+to\s+(?P<limit>[\d,_]+[kKmM]?))?
+       (?:\s+at\s+least\s+(?P<minimum>[\d,_]+[kKmM]?))?)?\s*
     (?:/\s*(?P<period>month|year|usage))?\s*$""",
     re.VERBOSE,
 )
 
 
 def parse_plan(text: str) -> dict[str, Any]:
-    """Read 'API: 5 USD per 1000 requests' or 'Pro: 20 per seat / month' into plan data."""
+    """Read 'API: 5 USD per 1000 requests' or 'Pro: 20 per seat / month' into plan data.
+
+    'Hobby: 0 per seat up to 1 / month' caps a unit (a one-person free tier) and
+    'Team: 25 per seat at least 5 / month' sets a minimum, as `limit` and `minimum` do.
+    """
     match = _PLAN_RE.match(text)
     if not match:
         raise ValueError(
-            f"cannot read plan {text!r}; write NAME: AMOUNT [CURRENCY] [per [N] UNIT] [/ PERIOD], "
+            f"cannot read plan {text!r}; write NAME: AMOUNT [CURRENCY] "
+            "[per [N] UNIT [up to N] [at least N]] [/ PERIOD], "
             "e.g. 'API: 5 USD per 1000 requests / usage' or 'Pro: 20 per seat / month'"
         )
     data: dict[str, Any] = {"name": match["name"], "amount": match["amount"].replace(",", "")}
     if match["currency"]:
         data["currency"] = match["currency"]
     data["unit"] = match["unit"] or "flat"
-    if match["per"]:
-        per = match["per"].replace(",", "").replace("_", "")
-        scale = {"k": 1000, "m": 1_000_000}.get(per[-1].lower(), 1)
-        data["per"] = int(per.rstrip("kKmM")) * scale
+    for key in ("per", "limit", "minimum"):
+        if match[key]:
+            data[key] = _whole(match[key])
     if match["period"]:
         data["period"] = match["period"]
     elif match["unit"] and data["unit"] not in ("seat", "seats"):
         data["period"] = "usage"
     return data
+
+
+def _whole(text: str) -> int:
+    number = text.replace(",", "").replace("_", "")
+    scale = {"k": 1000, "m": 1_000_000}.get(number[-1].lower(), 1)
+    return int(number.rstrip("kKmM")) * scale
