@@ -87,3 +87,17 @@ def load_samples_if_empty(runtime: Runtime) -> tuple[int, int]:
     tools = catalog_files.load_sample_if_empty(runtime.catalog)
     reviews = load_sample_reviews(runtime) if tools else 0
     return tools, reviews
+
+
+def load_sample_into_empty(runtime: Runtime) -> tuple[int, int]:
+    """Load the sample on request: (0, 0) when it is already there; refused over other tools."""
+    if not runtime.catalog.count():
+        return load_samples_if_empty(runtime)
+    own = [tool.slug for tool in runtime.catalog.list() if not tool.sample]
+    if own:
+        raise UserError(
+            f"the database already holds {len(own)} tools of its own (e.g. {own[0]}), so the "
+            "sample is not mixed in; load it into an empty database, e.g. with "
+            "--data-dir /tmp/shiporskip-sample"
+        )
+    return 0, 0

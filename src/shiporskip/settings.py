@@ -13,7 +13,6 @@ named by SHIPORSKIP_CONFIG) < environment (SHIPORSKIP_<NAME>) < CLI flags.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import json
 import os
 import shlex
@@ -422,18 +421,6 @@ def _read(raw_values: Mapping[str, Any], source: _Source, problems: list[str]) -
     return out
 
 
-def derived_base_url(host: str, port: int) -> str:
-    """The address links point at when base_url is not set: the listen address and port."""
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return f"http://{host}:{port}"
-    if address.is_unspecified:  # 0.0.0.0 or ::, not an address a browser can open
-        address = ipaddress.ip_address("127.0.0.1")
-    shown = f"[{address}]" if address.version == 6 else str(address)
-    return f"http://{shown}:{port}"
-
-
 def load_settings(
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
@@ -480,7 +467,7 @@ def load_settings(
     values = file_values | env_values | cli_values
     if "base_url" not in values:
         defaults = Settings()
-        values["base_url"] = derived_base_url(
+        values["base_url"] = checks.derived_base_url(
             values.get("host", defaults.host), values.get("port", defaults.port)
         )
     return Settings(**values)

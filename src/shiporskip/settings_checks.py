@@ -6,6 +6,7 @@ whose text completes the sentence "SHIPORSKIP_X=value …": what is wrong, then 
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import math
 import re
@@ -211,3 +212,34 @@ def existing_dir(value: str) -> str:
     if text and not Path(text).expanduser().is_dir():
         raise ValueError("is not a directory; create it or leave the setting empty")
     return text
+
+
+# The public address: where links point when base_url is not set, and whether a configured
+# base_url reaches this server.
+
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+def derived_base_url(host: str, port: int) -> str:
+    """The address links point at when base_url is not set: the listen address and port."""
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return f"http://{host}:{port}"
+    if address.is_unspecified:  # 0.0.0.0 or ::, not an address a browser can open
+        address = ipaddress.ip_address("127.0.0.1")
+    shown = f"[{address}]" if address.version == 6 else str(address)
+    return f"http://{shown}:{port}"
+
+
+def base_url_reaches(base_url: str, host: str, port: int) -> bool:
+    """Whether base_url names the address and port a server on host:port listens on."""
+    parts = urlsplit(base_url)
+    default_port = 443 if parts.scheme == "https" else 80
+    if (parts.port or default_port) != port:
+        return False
+    listen = host.strip("[]").lower()
+    named = (parts.hostname or "").lower()
+    if listen in ("0.0.0.0", "::") or named == listen:  # noqa: S104 (comparing, not binding)
+        return True
+    return named in LOOPBACK_NAMES and listen in LOOPBACK_NAMES

@@ -9,6 +9,7 @@ import typer
 from rich.table import Table
 
 from shiporskip import __version__, settings_docs
+from shiporskip import settings_checks as checks
 from shiporskip.cli import admin, digest, jobs, panel, tools
 from shiporskip.cli.common import (
     cells,
@@ -20,7 +21,8 @@ from shiporskip.cli.common import (
 )
 from shiporskip.domain.categories import CATEGORIES
 from shiporskip.errors import UserError
-from shiporskip.sample_data import load_samples_if_empty
+from shiporskip.sample_data import load_sample_into_empty, load_samples_if_empty
+from shiporskip.settings import Settings
 from shiporskip.settings import table as settings_table
 from shiporskip.storage import migrate
 
@@ -36,6 +38,8 @@ db_app = typer.Typer(help="The database: migrations and status.")
 app.add_typer(db_app, name="db")
 categories_app = typer.Typer(help="The fixed category taxonomy.")
 app.add_typer(categories_app, name="categories")
+sample_app = typer.Typer(help="The bundled sample content (tools and panel reviews).")
+app.add_typer(sample_app, name="sample")
 app.add_typer(panel.critics_app, name="critics")
 app.command("review")(panel.review)
 app.command("worker")(jobs.worker)
@@ -117,6 +121,9 @@ def serve(
 ) -> None:
     """Run the website, loading the sample content into an empty database.
 
+    Links in pages, feeds and mails use base_url, which follows --host and --port unless
+    SHIPORSKIP_BASE_URL (or base_url in the config file) is set.
+
     Example: shiporskip serve --port 8000
     """
     import os
@@ -128,27 +135,57 @@ def serve(
     if workers < 1:
         raise UserError("--workers must be at least 1")
     with runtime(ctx, host=host, port=port) as rt:
-        if rt.settings.load_sample:
+        settings = rt.settings
+        if settings.load_sample:
             tools_added, reviews_added = load_samples_if_empty(rt)
             if tools_added:
                 console.print(
                     f"Loaded the sample content: {tools_added} tools and {reviews_added} "
                     "reviews, marked as sample data."
                 )
-        url = f"http://{rt.settings.host}:{rt.settings.port}"
-        console.print(f"shiporskip is serving at {url}  (Ctrl+C to stop)", markup=False)
+        listen = f"http://{settings.host}:{settings.port}"
+        if ":" in settings.host:
+            listen = f"http://[{settings.host.strip('[]')}]:{settings.port}"
+        console.print(
+            f"shiporskip is serving at {listen}, links use {settings.base_url}  (Ctrl+C to stop)",
+            markup=False,
+        )
+        warning = base_url_warning(settings)
+        if warning:
+            err_console.print(f"Warning: {warning}", markup=False)
         options = {
-            "host": rt.settings.host,
-            "port": rt.settings.port,
-            "log_level": rt.settings.log_level,
+            "host": settings.host,
+            "port": settings.port,
+            "log_level": settings.log_level,
         }
         if workers == 1:
             uvicorn.run(create_app(rt), **options)  # type: ignore[arg-type]
             return
-        # Worker processes rebuild settings from the environment: pass the CLI's overrides on.
-        os.environ["SHIPORSKIP_DATA_DIR"] = str(rt.settings.data_dir)
-        os.environ["SHIPORSKIP_DATABASE_URL"] = rt.settings.sqlalchemy_url
+        # Worker processes rebuild settings from the environment: pass the CLI's overrides on,
+        # and the base_url derived from them (workers do not know --host and --port).
+        os.environ["SHIPORSKIP_DATA_DIR"] = str(settings.data_dir)
+        os.environ["SHIPORSKIP_DATABASE_URL"] = settings.sqlalchemy_url
+        os.environ["SHIPORSKIP_BASE_URL"] = settings.base_url
+        os.environ["SHIPORSKIP_HOST"] = settings.host
+        os.environ["SHIPORSKIP_PORT"] = str(settings.port)
     uvicorn.run("shiporskip.web.asgi:create", factory=True, workers=workers, **options)  # type: ignore[arg-type]
+
+
+def base_url_warning(settings: Settings) -> str | None:
+    """One line when links will not reach this server: fine behind a proxy, a mistake otherwise."""
+    if checks.base_url_reaches(settings.base_url, settings.host, settings.port):
+        derived = settings.base_url == checks.derived_base_url(settings.host, settings.port)
+        if derived and settings.host.strip("[]") in ("0.0.0.0", "::"):  # noqa: S104
+            return (
+                f"listening on every address, but links use {settings.base_url}; set "
+                "SHIPORSKIP_BASE_URL to the address visitors use"
+            )
+        return None
+    return (
+        f"base_url {settings.base_url} is not this server's address and port "
+        f"({settings.host}:{settings.port}); links in pages, feeds and mails use base_url, "
+        "which is right behind a proxy, otherwise unset SHIPORSKIP_BASE_URL or fix it"
+    )
 
 
 @db_app.command("upgrade")
@@ -160,6 +197,25 @@ def db_upgrade(ctx: typer.Context) -> None:
     with runtime(ctx) as rt:
         revision = migrate.current_revision(rt.engine)
     console.print(f"Database is at revision {revision} (latest).", markup=False)
+
+
+@sample_app.command("load")
+def sample_load(ctx: typer.Context) -> None:
+    """Load the sample catalog and its reviews into an empty database (serve does this too).
+
+    Example: shiporskip sample load
+    """
+    with runtime(ctx) as rt:
+        tools_added, reviews_added = load_sample_into_empty(rt)
+        total = rt.catalog.count()
+    if tools_added:
+        console.print(
+            f"Loaded the sample content: {tools_added} tools and {reviews_added} reviews, "
+            "marked as sample data.",
+            markup=False,
+        )
+    else:
+        console.print(f"The sample content is already loaded ({total} tools).", markup=False)
 
 
 @db_app.command("status")
