@@ -414,6 +414,12 @@ def test_every_get_route_answers_whole_through_the_real_server(live: Live, visit
     assert head.content == b"", f"HEAD {visit}: a body of {len(head.content)} bytes"
     assert head.headers.get("content-type") == response.headers.get("content-type")
 
+    tag = response.headers.get("etag")
+    if tag and visit.status == 200 and "set-cookie" not in response.headers:
+        again = client.get(url, headers={"if-none-match": tag})
+        assert again.status_code == 304, f"{visit}: revalidating {tag} gave {again.status_code}"
+        assert again.content == b"" and "content-length" not in again.headers
+
     if tree is None:
         return
     seen = LOADED.setdefault(live.server.base_url, set())
@@ -425,6 +431,36 @@ def test_every_get_route_answers_whole_through_the_real_server(live: Live, visit
         assert_whole(asset)
         assert asset.content, f"{visit}: {src} is empty"
         seen.add(src)
+
+
+def links(tree: ET.Element, base_url: str) -> set[str]:
+    """The page's links to this site, as paths with their query."""
+    found = set()
+    for anchor in tree.iter("a"):
+        parts = urlsplit(anchor.get("href", ""))
+        if parts.scheme not in ("", "http", "https") or not parts.path:
+            continue
+        if parts.netloc and parts.netloc != urlsplit(base_url).netloc:
+            continue
+        found.add(parts.path + (f"?{parts.query}" if parts.query else ""))
+    return found
+
+
+def test_every_link_on_the_public_pages_leads_somewhere(live: Live) -> None:
+    """No page links to a 404 or an error: each link of every crawled public page, once."""
+    sources: dict[str, str] = {}
+    for visit in VISITS:
+        if visit.who == "anon" and visit.kind == "html" and visit.status == 200:
+            page = live.anon.get(visit.url.format(**live.seeds))
+            tree = html5lib.parse(page.content, namespaceHTMLElements=False)
+            for target in links(tree, live.server.base_url):
+                sources.setdefault(target, str(visit))
+    broken = []
+    for target, source in sorted(sources.items()):
+        status = live.anon.head(target).status_code
+        if status >= 400:
+            broken.append(f"{target} ({status}), linked from {source}")
+    assert len(sources) > 50 and not broken, broken
 
 
 def test_api_docs_load_only_local_assets(live: Live) -> None:
