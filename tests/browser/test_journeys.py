@@ -147,12 +147,14 @@ def test_subscribe_confirm_read_the_digest_and_unsubscribe(
     shoot(page, "newsletter-subscribed")
 
     confirmation = site.mail_to(reader, "onfirm")
-    answer = page.goto(site.link_in(confirmation, "/newsletter/confirm"))
+    link = site.link_in(confirmation, "/newsletter/confirm")
+    html = confirmation.get_body(preferencelist=("html",))
+    assert html is not None and f'href="{link}"' in html.get_content(), "HTML part link differs"
+    answer = page.goto(link)
     assert status_of(answer) == 200
     assert heading(page) == "You're subscribed"
     assert "the weekly verdicts will arrive every" in page.locator("main").inner_text()
     shoot(page, "newsletter-confirm")
-    link = page.url
     assert status_of(page.goto(link)) == 200
     assert heading(page) == "Already confirmed", "a second click must not confuse the reader"
 
@@ -299,7 +301,18 @@ def test_submit_with_mistakes_keeps_the_text_then_submits(
     assert "Waiting for a moderator" in main
     shoot(page, "submission-status")
     assert "Journey Sketchpad" in whole(page.url).text
-    assert unexpected(errors, 422) == []
+
+    # A tool the catalog has already: refused, with the way to its page.
+    page.goto(site.url("/submit"))
+    fill_submission(page, "Cursor", "https://www.cursor.com/")
+    assert submit(page) == 409
+    problems = page.locator("main .form-problems")
+    assert "cursor" in problems.inner_text().lower()
+    assert field(page.locator("form.submit-form"), "Name").input_value() == "Cursor"
+    problems.get_by_role("link", name="Go to the existing page").click()
+    page.wait_for_url("**/tools/cursor")
+    assert heading(page).startswith("Cursor")
+    assert unexpected(errors, 422, 409) == []
 
 
 # -- e. a page that does not exist -------------------------------------------------------
