@@ -1,7 +1,10 @@
 """An app factory for ASGI servers running several worker processes.
 
 `uvicorn --factory shiporskip.web.asgi:create --workers 4` builds one app per process from
-the same settings (environment and config file) as the CLI.
+the same settings (environment and config file) as the CLI. `shiporskip serve --workers N`
+passes its flags on through the environment, base_url included; run under uvicorn directly,
+set SHIPORSKIP_BASE_URL (or SHIPORSKIP_HOST and SHIPORSKIP_PORT), because uvicorn's own
+--port is not a setting and links would otherwise name port 8000.
 """
 
 from __future__ import annotations
