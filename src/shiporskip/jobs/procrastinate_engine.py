@@ -74,12 +74,39 @@ class ProcrastinateQueue:
             try:
                 result = TASKS[task](runtime, args)
             except Exception as exc:
-                self._record_error(context.job.id, task, exc)
+                self._ran_one(
+                    context.job, task, args, self._record_error(context.job.id, task, exc)
+                )
                 raise
             log.info("job %s %s done: %s", context.job.id, task, result)
+            self._ran_one(context.job, task, args, None)
 
         self.task = run
         self._schema_ready = False
+        # Jobs this process ran in the current `work`, counted where they run: the table's
+        # totals also move with other workers' jobs.
+        self._ran = 0
+        self._on_job: Callable[[JobInfo], None] | None = None
+
+    def _ran_one(self, job: Any, task: str, args: dict[str, Any], error: str | None) -> None:
+        attempts = int(job.attempts) + 1
+        most = self.runtime.settings.job_max_attempts
+        status = "done" if error is None else ("parked" if attempts >= most else "queued")
+        self._ran += 1
+        if self._on_job:
+            self._on_job(
+                JobInfo(
+                    id=int(job.id),
+                    task=task,
+                    args=dict(args),
+                    key=job.queueing_lock,
+                    status=status,
+                    attempts=attempts,
+                    max_attempts=most,
+                    last_error=error,
+                    created_at=None,
+                )
+            )
 
     def _ensure_schema(self) -> None:
         if self._schema_ready:
@@ -91,7 +118,7 @@ class ProcrastinateQueue:
                 self.app.schema_manager.apply_schema()
         self._schema_ready = True
 
-    def _record_error(self, job_id: int | None, task: str, exc: BaseException) -> None:
+    def _record_error(self, job_id: int | None, task: str, exc: BaseException) -> str:
         message = str(exc) if isinstance(exc, UserError) else f"{type(exc).__name__}: {exc}"
         with self.runtime.engine.begin() as conn:
             conn.execute(
@@ -102,6 +129,7 @@ class ProcrastinateQueue:
                     created_at=datetime.now(UTC),
                 )
             )
+        return message
 
     def enqueue(self, task: str, args: dict[str, Any], *, key: str | None = None) -> int | None:
         if task not in TASKS:
@@ -191,36 +219,25 @@ class ProcrastinateQueue:
         on_job: Callable[[JobInfo], None] | None,
     ) -> int:
         self._ensure_schema()
-        ran = 0
-        while not stop.is_set():
-            self.requeue_stalled()
-            tick()
-            before = self._finished()
-            with self.app.open():
-                self.app.run_worker(
-                    wait=False,
-                    concurrency=1,
-                    install_signal_handlers=False,
-                    update_heartbeat_interval=max(self.lease / 3, 1.0),
-                    stalled_worker_timeout=self.lease,
-                    listen_notify=False,
-                )
-            done = self._finished() - before
-            ran += done
-            if burst:
-                break
-            if not done:
-                stop.wait(poll)
-        return ran
-
-    def _finished(self) -> int:
-        with self.runtime.engine.connect() as conn:
-            return int(
-                conn.scalar(
-                    sa.text(
-                        "SELECT count(*) FROM procrastinate_jobs "
-                        "WHERE status IN ('succeeded', 'failed')"
+        self._ran, self._on_job = 0, on_job
+        try:
+            while not stop.is_set():
+                self.requeue_stalled()
+                tick()
+                before = self._ran
+                with self.app.open():
+                    self.app.run_worker(
+                        wait=False,
+                        concurrency=1,
+                        install_signal_handlers=False,
+                        update_heartbeat_interval=max(self.lease / 3, 1.0),
+                        stalled_worker_timeout=self.lease,
+                        listen_notify=False,
                     )
-                )
-                or 0
-            )
+                if burst:
+                    break
+                if self._ran == before:
+                    stop.wait(poll)
+        finally:
+            self._on_job = None
+        return self._ran
