@@ -477,6 +477,8 @@ def test_vote_with_and_without_javascript(journey_site: Site, open_page: OpenPag
     assert status_of(voted.value) == 200
     assert plain.url.split("#")[0] == site.url(f"/tools/{slug}"), "back on the tool page"
     box = plain.locator(f"#vote-{slug}")
+    in_view = "el => el.getBoundingClientRect().top < innerHeight"
+    assert box.evaluate(in_view), "after the vote the page should open at the vote box"
     assert "Your vote: Skip" in box.inner_text()
     assert "2 votes" in box.inner_text() and "50%" in box.inner_text(), box.inner_text()
     assert box.get_by_role("button", name="Skip").get_attribute("aria-pressed") == "true"
