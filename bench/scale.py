@@ -288,7 +288,35 @@ def _paths(n: int) -> dict[str, list[str]]:
         "category": [f"/categories/{c}" for c in ("models", "agents", "writing")]
         + ["/categories/models?page=3"],
         "search": [f"/search?{urlencode({'q': _name(i)})}" for i in picks[:3]],
+        "tools index": [
+            "/tools",
+            "/tools?category=models&sort=ship-pct",
+            "/tools?sort=name",
+            "/tools?category=agents&verdict=ship",
+        ],
+        "tools API": ["/api/v1/tools", "/api/v1/tools?sort=ship-pct"],
     }
+
+
+def _deep_pages(runtime: Runtime, n: int) -> list[str]:
+    """Index pages that start in the middle of the catalog, from a cursor made here (a
+    keyset page must cost the same wherever it starts)."""
+    from shiporskip.storage.listing import Position
+    from shiporskip.storage.schema import tool_panels
+    from shiporskip.web.tools_index import make_cursor, page_url, parse_request
+
+    middle = n // 2
+    with runtime.engine.connect() as conn:
+        reviewed_at = conn.scalar(
+            sa.select(tool_panels.c.reviewed_at).where(tool_panels.c.tool_id == middle)
+        )
+    name = _name(middle - 1)
+    out = []
+    for sort, key in (("name", (name.lower(), name)), ("newest", (reviewed_at, middle))):
+        applied = parse_request(None, None, None, sort, None)
+        cursor = make_cursor(runtime, applied, Position(0, key))
+        out.append(page_url("/tools", applied, cursor))
+    return out
 
 
 def measure(runtime: Runtime, n: int) -> dict[str, float]:
@@ -302,7 +330,9 @@ def measure(runtime: Runtime, n: int) -> dict[str, float]:
     runtime.settings = replace(runtime.settings, page_cache_mb=0)
     out: dict[str, float] = {}
     with TestClient(create_app(runtime)) as client:
-        for kind, paths in _paths(n).items():
+        kinds = _paths(n)
+        kinds["tools index, mid-catalog page"] = _deep_pages(runtime, n)
+        for kind, paths in kinds.items():
             times = []
             for path in paths:
                 response = client.get(path)  # warm-up
