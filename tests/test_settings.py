@@ -155,6 +155,9 @@ def test_secrets_stay_hidden_in_errors() -> None:
     with pytest.raises(UserError) as caught:
         load_settings(env={"SHIPORSKIP_DATABASE_URL": "postgresql://u:s3cret@h:x/db"})
     assert "s3cret" not in str(caught.value) and "u:********@h:x" in str(caught.value)
+    with pytest.raises(UserError) as caught:
+        load_settings(env={"SHIPORSKIP_DATABASE_URL": "postgresql://u:s3cret@[::1/db"})
+    assert str(caught.value).startswith("SHIPORSKIP_DATABASE_URL=******** is not a database URL")
 
 
 def test_all_bad_values_are_reported_together_naming_their_source(isolated_env: Path) -> None:

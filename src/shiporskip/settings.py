@@ -384,6 +384,16 @@ def _convert(raw: Any, kind: Any) -> Any:
     return str(raw)
 
 
+def _masked_raw(name: str, raw: Any) -> str:
+    """A secret as an error may show it: a database URL without its password, else stars."""
+    if name == "database_url":
+        try:
+            return mask_url(str(raw))
+        except ValueError:  # too broken to find the password in; show none of it
+            pass
+    return "********"
+
+
 class _Source:
     """Where values came from, to name a bad one as the user wrote it."""
 
@@ -409,7 +419,7 @@ def _read(raw_values: Mapping[str, Any], source: _Source, problems: list[str]) -
             out[name] = meta[name]["rule"].apply(_convert(raw, hints[name]))
         except ValueError as exc:
             if meta[name]["secret"]:
-                shown = mask_url(str(raw)) if name == "database_url" else "********"
+                shown = _masked_raw(name, raw)
             elif source.kind == "file":
                 shown = json.dumps(raw, default=str, ensure_ascii=False)
             else:
