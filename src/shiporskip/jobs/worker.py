@@ -104,12 +104,13 @@ def run_worker(
 ) -> int:
     """Run due jobs until stopped (or, with burst, until none is due). Returns jobs run.
 
-    Ctrl+C ends the run like SIGTERM, and the count still covers every job finished before
-    it; a job it cut short runs again after its lease.
+    SIGTERM or a first Ctrl+C stops the worker between jobs; a second Ctrl+C interrupts the
+    job in hand (it runs again after its lease). Either way the count covers every job
+    finished before the stop.
     """
     stop = stop or threading.Event()
     scheduler = Scheduler(runtime, queue)
-    _install_signal_handlers(stop)
+    restore = _install_signal_handlers(stop)
     finished = 0
 
     def counted(job: JobInfo) -> None:
@@ -130,13 +131,30 @@ def run_worker(
     except KeyboardInterrupt:
         # The interrupt unwinds past the queue's own count, so use the jobs reported here.
         return finished
+    finally:
+        restore()
 
 
-def _install_signal_handlers(stop: threading.Event) -> None:
+def _install_signal_handlers(stop: threading.Event) -> Callable[[], None]:
+    """Handlers for SIGTERM and SIGINT; returns what puts the previous ones back."""
     if threading.current_thread() is not threading.main_thread():
-        return
+        return lambda: None
 
-    def handler(_signum: int, _frame: Any) -> None:
+    def on_term(_signum: int, _frame: Any) -> None:
         stop.set()
 
-    signal.signal(signal.SIGTERM, handler)
+    def on_int(_signum: int, _frame: Any) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt  # asked twice: do not wait for the job in hand
+        stop.set()
+
+    previous = {
+        signal.SIGTERM: signal.signal(signal.SIGTERM, on_term),
+        signal.SIGINT: signal.signal(signal.SIGINT, on_int),
+    }
+
+    def restore() -> None:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+    return restore
