@@ -386,6 +386,12 @@ def test_admin_signs_in_and_approves_a_submission(journey_site: Site, open_page:
     assert "Not accepted" in submitter.locator("main").inner_text()
     assert "Not an AI tool: a static mirror" in submitter.locator("main blockquote").inner_text()
 
+    # Signing out ends the session: the queue asks for the token again.
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign out").click()
+    assert heading(page) == "Admin sign-in"
+    assert status_of(page.goto(site.url("/admin/submissions"))) == 401
+
     # The submitter sees the decision and the tool's new page.
     assert status_of(submitter.goto(status_url)) == 200
     assert "Approved" in submitter.locator("main").inner_text()
