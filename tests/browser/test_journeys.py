@@ -48,17 +48,21 @@ class Site:
     def url(self, path: str) -> str:
         return self.server.url(path)
 
-    def mail_to(self, address: str, subject: str, timeout: float = 20.0) -> EmailMessage:
-        """The first mail to an address whose subject contains `subject`, once it arrives."""
+    def mail_to(
+        self, address: str, subject: str, nth: int = 1, timeout: float = 20.0
+    ) -> EmailMessage:
+        """The nth mail to an address whose subject contains `subject`, once it arrives."""
         handler = self.smtp.handler
+
+        def matching() -> list[EmailMessage]:
+            return [m for m in handler.to(address) if subject in m["Subject"]]
+
         with handler.arrived:
-            found = handler.arrived.wait_for(
-                lambda: any(subject in m["Subject"] for m in handler.to(address)), timeout
-            )
+            found = handler.arrived.wait_for(lambda: len(matching()) >= nth, timeout)
         assert found, (
             f"no mail '{subject}' to {address}; got {[m['Subject'] for m in handler.to(address)]}"
         )
-        return next(m for m in handler.to(address) if subject in m["Subject"])
+        return matching()[nth - 1]
 
     def link_in(self, message: EmailMessage, path: str) -> str:
         """The link to `path` in a mail's plain-text part, pointing at this server."""
@@ -204,6 +208,16 @@ def test_subscribe_confirm_read_the_digest_and_unsubscribe(
     assert heading(page) == "Unsubscribed"
     assert "no more weekly verdicts" in page.locator("main").inner_text()
     shoot(page, "unsubscribed")
+
+    # Unsubscribed by mistake: the footer form sends a fresh confirmation at once.
+    footer = page.locator("form.newsletter-form")
+    footer.get_by_label("Email address").fill(reader)
+    with page.expect_navigation():
+        footer.get_by_role("button", name="Subscribe").click()
+    assert heading(page) == "Almost there"
+    again = site.link_in(site.mail_to(reader, "onfirm", nth=2), "/newsletter/confirm")
+    assert status_of(page.goto(again)) == 200
+    assert heading(page) == "You're subscribed"
 
     # RFC 8058: the mail client POSTs to the List-Unsubscribe URL, no page, no cookie.
     other_mail = site.mail_to(other, f"Ship or Skip {last_week()}")

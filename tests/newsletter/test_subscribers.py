@@ -73,3 +73,21 @@ def test_an_invalid_address_stores_nothing(runtime: Runtime, raw: str) -> None:
     with pytest.raises(InvalidEmail):
         store.subscribe(raw, NOW)
     assert store.count() == 0
+
+
+def test_resubscribing_right_after_unsubscribing_sends_a_confirmation(runtime: Runtime) -> None:
+    """Regression: the hourly limit counted the first confirmation, so a reader who
+    unsubscribed by mistake and asked again at once got 'check your inbox' and no mail."""
+    store = SubscriberStore(runtime.engine)
+    sid = store.subscribe("reader@example.com", NOW).subscriber_id
+    store.confirm(sid, NOW)
+    store.unsubscribe(sid, NOW + timedelta(minutes=5))
+    again = store.subscribe("reader@example.com", NOW + timedelta(minutes=6))
+    assert again.send_confirmation and store.get(sid).status == "pending"  # type: ignore[union-attr]
+    # The limit holds again from this confirmation on.
+    assert not store.subscribe("reader@example.com", NOW + timedelta(minutes=7)).send_confirmation
+    # Unsubscribing twice (a mail client and the button) resets it only once.
+    store.unsubscribe(sid, NOW + timedelta(minutes=8))
+    store.unsubscribe(sid, NOW + timedelta(minutes=8))
+    assert store.subscribe("reader@example.com", NOW + timedelta(minutes=9)).send_confirmation
+    assert not store.subscribe("reader@example.com", NOW + timedelta(minutes=9)).send_confirmation

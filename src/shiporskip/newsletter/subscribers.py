@@ -119,11 +119,16 @@ class SubscriberStore:
     def unsubscribe(self, subscriber_id: int, now: datetime) -> Subscriber | None:
         """Stop mailing a subscriber (idempotent); None when the id names nobody."""
         with self.engine.begin() as conn:
+            # The hourly confirmation limit starts afresh: a reader who unsubscribed by
+            # mistake and asks again at once must get a link. Only the holder of the
+            # subscriber's unsubscribe link can do this, so it is no way to flood an inbox.
             conn.execute(
                 sa.update(subs)
                 .where(subs.c.id == subscriber_id)
                 .where(subs.c.status != UNSUBSCRIBED)
-                .values(status=UNSUBSCRIBED, unsubscribed_at=now, updated_at=now)
+                .values(
+                    status=UNSUBSCRIBED, unsubscribed_at=now, updated_at=now, confirm_sent_at=None
+                )
             )
         return self.get(subscriber_id)
 
