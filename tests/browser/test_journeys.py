@@ -523,16 +523,22 @@ FORM_PAGES = {
 
 
 @pytest.mark.parametrize("path", list(FORM_PAGES))
-def test_form_pages_fit_a_phone(journey_site: Site, open_page: OpenPage, path: str) -> None:
+def test_form_pages_fit_a_phone_with_labelled_fields(
+    journey_site: Site, open_page: OpenPage, path: str
+) -> None:
     page, errors = open_page(360)
     assert status_of(page.goto(journey_site.url(path))) == FORM_PAGES[path]
     assert page.locator("main h1").is_visible()
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 1, f"scrolls sideways by {overflow}px: {page.evaluate(OVERFLOWING)}"
-    fields = page.locator("main :is(input, select, textarea):visible").all()
+    fields = page.locator(":is(input, select, textarea):visible").all()
     for field in fields:
         if field.evaluate("el => el.closest('.hp') !== null"):
             continue  # the honeypot is kept off-screen on purpose
         box = field.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 360, box
+        named = "el => el.labels.length > 0 || !!el.getAttribute('aria-label')"
+        assert field.evaluate(named), (
+            f"a field without a label: {field.evaluate('el => el.outerHTML')}"
+        )
     assert unexpected(errors, FORM_PAGES[path]) == []
