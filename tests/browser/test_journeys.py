@@ -542,3 +542,50 @@ def test_form_pages_fit_a_phone_with_labelled_fields(
             f"a field without a label: {field.evaluate('el => el.outerHTML')}"
         )
     assert unexpected(errors, FORM_PAGES[path]) == []
+
+
+def admin_sign_in(site: Site, page: Page) -> None:
+    assert status_of(page.goto(site.url("/admin/login"))) == 200
+    page.get_by_label("Admin token").fill(ADMIN_TOKEN)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign in").click()
+    assert "/admin" in page.url and "login" not in page.url, page.url
+
+
+def test_admin_edits_a_tool_and_a_mistake_keeps_the_text(
+    journey_site: Site, open_page: OpenPage
+) -> None:
+    site, slug = journey_site, "internvl2-8b"
+    page, errors = open_page(1280)
+    admin_sign_in(site, page)
+    page.locator("nav").get_by_role("link", name="Tools").click()
+    row = page.locator("tr", has=page.locator(f"code:text-is('{slug}')"))
+    with page.expect_navigation():
+        row.get_by_role("link", name="Edit").click()
+    assert heading(page).startswith("Edit ")
+    yaml_box = page.get_by_label(re.compile("catalog entry"))
+    original = yaml_box.input_value()
+    assert re.search(r"^tagline: ", original, re.M), original
+
+    broken = re.sub(r"^(\s*)entry: .*$", r"\1entry: gratis", original, count=1, flags=re.M)
+    assert broken != original
+    yaml_box.fill(broken)
+    with page.expect_navigation() as refused:
+        page.get_by_role("button", name="Save").click()
+    assert status_of(refused.value) == 422
+    problems = page.locator("main .form-problems").inner_text()
+    assert "entry" in problems.lower(), problems
+    assert page.get_by_label(re.compile("catalog entry")).input_value() == broken
+
+    fixed = re.sub(
+        r"^tagline: .*$", "tagline: Reads charts and scanned forms", original, flags=re.M
+    )
+    page.get_by_label(re.compile("catalog entry")).fill(fixed)
+    with page.expect_navigation() as saved:
+        page.get_by_role("button", name="Save").click()
+    assert status_of(saved.value) == 200
+    assert "saved" in page.locator("main").inner_text().lower()
+    page.get_by_role("link", name="View the page").click()
+    page.wait_for_url(f"**/tools/{slug}")
+    assert "Reads charts and scanned forms" in page.locator("main").inner_text()
+    assert unexpected(errors, 422) == []
