@@ -15,19 +15,17 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from shiporskip.runtime import open_runtime
 from shiporskip.settings import load_settings
 from tests.browser.conftest import SCREENSHOTS, WIDTHS
 from tests.browser.test_pages import OVERFLOWING
 from tests.live import COMMAND, LiveServer, assert_whole
-from tests.newsletter.conftest import Recorder, SmtpServer, free_port
+from tests.newsletter.conftest import SmtpServer, mail_settings, running_smtp
 from tests.newsletter.helpers import add_tool, confirmed, vote
 from tests.newsletter.test_send import last_week
 
@@ -76,14 +74,9 @@ class Site:
 
 @pytest.fixture(scope="module")
 def smtp_server() -> Iterator[SmtpServer]:
-    handler = Recorder()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield SmtpServer("127.0.0.1", port, handler)
-    finally:
-        controller.stop()
+    """One SMTP server for the module's journeys (the newsletter tests' one per test)."""
+    with running_smtp() as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -91,15 +84,9 @@ def journey_site(
     tmp_path_factory: pytest.TempPathFactory, smtp_server: SmtpServer
 ) -> Iterator[Site]:
     """The sample site mailing through the test SMTP server, with the admin area on."""
-    settings = {
-        "smtp_host": smtp_server.host,
-        "smtp_port": str(smtp_server.port),
-        "smtp_security": "none",
-        "mail_from": "Weekly verdicts <verdicts@example.org>",
-        "mail_rate": "1000",
-        "admin_token": ADMIN_TOKEN,
-        "vote_min_count": "1",
-    }
+    # A percentage from the first vote, so a journey's one vote shows on the page.
+    extra = {"admin_token": ADMIN_TOKEN, "vote_min_count": 1}
+    settings = {k: str(v) for k, v in mail_settings(smtp_server, **extra).items()}
     server = LiveServer(tmp_path_factory.mktemp("journeys-data"), settings)
     # Links in mails must lead back to this server, whose port is known only now.
     server.env["SHIPORSKIP_BASE_URL"] = server.base_url
@@ -135,7 +122,7 @@ def whole(url: str) -> httpx.Response:
 
 # -- a. the newsletter, from the footer form to the one-click unsubscribe ----------------
 def test_subscribe_confirm_read_the_digest_and_unsubscribe(
-    journey_site: Site, open_page: OpenPage, tmp_path: Path
+    journey_site: Site, open_page: OpenPage
 ) -> None:
     site = journey_site
     reader, other = "reader-a@example.com", "reader-b@example.com"

@@ -8,6 +8,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -97,9 +98,9 @@ class SmtpServer:
     handler: Recorder
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    """A real SMTP server on 127.0.0.1 for the test, stopped afterwards."""
+@contextmanager
+def running_smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1 until the block ends."""
     handler = Recorder()
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
@@ -108,6 +109,13 @@ def smtp() -> Iterator[SmtpServer]:
         yield SmtpServer("127.0.0.1", port, handler)
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1 for the test, stopped afterwards."""
+    with running_smtp() as server:
+        yield server
 
 
 def mail_settings(smtp: SmtpServer, **extra: Any) -> dict[str, Any]:
