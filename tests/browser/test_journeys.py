@@ -153,7 +153,8 @@ def test_subscribe_confirm_read_the_digest_and_unsubscribe(
     # who will use the mail client's one-click unsubscribe.
     runtime = open_runtime(load_settings(overrides={"data_dir": site.server.data_dir}))
     try:
-        slug = add_tool(runtime, "Journey Lens")
+        # In a category with reviewed tools, so the digest proposes comparisons too.
+        slug = add_tool(runtime, "Journey Lens", category="coding-agents")
         vote(runtime, slug, "SSSSKKK", last_week().start + timedelta(days=2))
         confirmed(runtime, other, now=datetime.now(UTC))
     finally:
@@ -171,6 +172,15 @@ def test_subscribe_confirm_read_the_digest_and_unsubscribe(
     digest = site.mail_to(reader, f"Ship or Skip {last_week()}")
     assert "1 new verdict: Journey Lens" in digest["Subject"]
     unsubscribe = site.link_in(digest, "/newsletter/unsubscribe")
+    # Every link in the mail leads to a page that answers (the unsubscribe one is below).
+    html = digest.get_body(preferencelist=("html",))
+    assert html is not None
+    links = set(re.findall(r'href="([^"]+)"', html.get_content()))
+    site_links = {u for u in links if u.startswith(site.url("/")) and "unsubscribe" not in u}
+    assert any("/tools/journey-lens" in u for u in site_links), links
+    assert any("/compare/" in u and "journey-lens" in u for u in site_links), links
+    for url in sorted(site_links):
+        assert whole(url.replace("&amp;", "&")).status_code == 200, url
     assert digest["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert f"<{unsubscribe}>" in digest["List-Unsubscribe"]
 
@@ -184,6 +194,10 @@ def test_subscribe_confirm_read_the_digest_and_unsubscribe(
     page.wait_for_url(f"**/newsletter/archive/{last_week()}")
     assert "Journey Lens" in page.locator("main").inner_text()
     assert "unsubscribe?token" not in page.content()
+    # Its comparison links lead to the head-to-head page.
+    page.locator("main a[href*='/compare/']").first.click()
+    page.wait_for_url("**/compare/*")
+    assert "Journey Lens" in heading(page), heading(page)
 
     # The link in the mail asks first (mail scanners follow links); the button acts.
     assert status_of(page.goto(unsubscribe)) == 200
