@@ -155,6 +155,28 @@ def test_paging_returns_every_tool_once_in_order(
         assert pages == -(-len(wanted) // limit)
 
 
+def test_previous_pages_walk_back_to_the_first(catalog: TestClient, runtime: Runtime) -> None:
+    for sort, query in (("ship-pct", ""), ("newest", "&category=models"), ("name", "")):
+        url = f"/api/v1/tools?sort={sort}&limit=2{query}"
+        forward = []
+        while url:
+            data = catalog.get(url).json()
+            forward.append([t["slug"] for t in data["tools"]])
+            url = data["next_url"]
+        first = catalog.get(f"/api/v1/tools?sort={sort}&limit=2{query}").json()
+        assert first["prev_url"] is None and first["first_url"] is None
+        backward = [forward[-1]]
+        url = data["prev_url"]
+        while url:
+            data = catalog.get(url).json()
+            backward.append([t["slug"] for t in data["tools"]])
+            assert data["next_url"] is not None and data["first_url"] is not None
+            url = data["prev_url"]
+        assert backward[::-1] == forward, sort
+        # The page before the second is the first, which says so: no previous page.
+        assert data["tools"] == first["tools"]
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -318,6 +340,11 @@ def test_html_page_shows_count_cards_and_pages(catalog: TestClient, runtime: Run
     page2 = catalog.get(nxt.group(1).replace("&amp;", "&")).text
     assert re.findall(r'<li id="tool-([a-z0-9-]+)">', page2) == expected(runtime, "name")[4:8]
     assert '<a href="/tools?sort=name&amp;limit=4" rel="first">First page</a>' in page2
+    back = re.search(r'<a href="([^"]+)" rel="prev">Previous page</a>', page2)
+    assert back is not None
+    page1 = catalog.get(back.group(1).replace("&amp;", "&")).text
+    assert re.findall(r'<li id="tool-([a-z0-9-]+)">', page1) == shown
+    assert 'rel="prev"' not in page1
     assert '<meta name="robots" content="noindex">' in page2
     # The form works without JavaScript: a GET form whose fields are the query parameters.
     assert '<form class="filter tools-filter" action="/tools" method="get"' in html

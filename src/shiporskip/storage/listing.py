@@ -223,41 +223,83 @@ def _ordered(query: sa.Select[Any], key: Sequence[KeyColumn], start: int) -> sa.
     return query.order_by(*(k.column.desc() if k.descending else k.column for k in key[start:]))
 
 
+def _reversed(key: Sequence[KeyColumn]) -> list[KeyColumn]:
+    return [KeyColumn(k.column, not k.descending, k.kind, k.alone) for k in key]
+
+
 def _read(
-    conn: Connection, walk: Segment, index: int, after: tuple[Any, ...] | None, wanted: int
+    conn: Connection,
+    walk: Segment,
+    index: int,
+    after: tuple[Any, ...] | None,
+    wanted: int,
+    backward: bool,
 ) -> list[tuple[str, Position]]:
     width = len(walk.key)
+    # Reading backward is reading forward in the reversed order.
+    key = _reversed(walk.key) if backward else walk.key
     out: list[tuple[str, Position]] = []
-    plan = [([], 0)] if after is None else _levels(walk.key, after)
+    plan = [([], 0)] if after is None else _levels(key, after)
     for conditions, start in plan:
         if len(out) >= wanted:
             break
-        query = _ordered(walk.query.where(*conditions), walk.key, start).limit(wanted - len(out))
+        query = _ordered(walk.query.where(*conditions), key, start).limit(wanted - len(out))
         for row in conn.execute(query):
             out.append((row[0], Position(index, tuple(row[1 : 1 + width]))))
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class Window:
+    """One page of the index: its slugs in order, the positions of its first and last
+    rows, and whether rows come before or after it."""
+
+    slugs: list[str]
+    first: Position | None
+    last: Position | None
+    more_before: bool
+    more_after: bool
+
+
 def tools_page(
-    engine: Engine, filters: Filters, sort: Sort, after: Position | None, limit: int
-) -> tuple[list[str], Position | None]:
-    """Up to `limit` slugs after `after` (from the start when None), and the position to
-    continue from, or None on the last page."""
+    engine: Engine,
+    filters: Filters,
+    sort: Sort,
+    limit: int,
+    after: Position | None = None,
+    before: Position | None = None,
+) -> Window:
+    """Up to `limit` rows after `after`, or the `limit` rows just before `before`, or the
+    first `limit` rows when neither is given."""
     walks = segments(engine, filters, sort)
+    backward = before is not None
+    start = before if backward else after
     found: list[tuple[str, Position]] = []
-    first = 0 if after is None else after.segment
+    if backward:
+        assert before is not None
+        order = range(before.segment, -1, -1)
+    else:
+        order = range(0 if after is None else after.segment, len(walks))
     with engine.connect() as conn:
-        for index in range(first, len(walks)):
-            walk = walks[index]
+        for index in order:
+            walk = walks[index] if 0 <= index < len(walks) else None
             if walk is None:
                 continue
-            key = after.key if after is not None and index == after.segment else None
-            found += _read(conn, walk, index, key, limit + 1 - len(found))
+            key = start.key if start is not None and index == start.segment else None
+            found += _read(conn, walk, index, key, limit + 1 - len(found), backward)
             if len(found) > limit:
                 break
-    page = found[:limit]
     more = len(found) > limit
-    return [slug for slug, _ in page], (page[-1][1] if more and page else None)
+    page = found[:limit]
+    if backward:
+        page.reverse()
+    return Window(
+        slugs=[slug for slug, _ in page],
+        first=page[0][1] if page else None,
+        last=page[-1][1] if page else None,
+        more_before=more if backward else after is not None,
+        more_after=True if backward else more,
+    )
 
 
 def count_tools(engine: Engine, filters: Filters) -> int:

@@ -29,6 +29,7 @@ from shiporskip.storage.listing import (
     Position,
     Sort,
     VerdictFilter,
+    Window,
     count_tools,
     key_kinds,
     tools_page,
@@ -96,6 +97,8 @@ class ToolsIndex(Page):
     filters: Applied
     filtered: bool
     first_url: str | None
+    prev_cursor: str | None
+    prev_url: str | None
     next_cursor: str | None
     next_url: str | None
     options: Options
@@ -168,12 +171,19 @@ def _encode(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def make_cursor(runtime: Runtime, applied: Applied, position: Position) -> str:
+AFTER, BEFORE = "after", "before"
+
+
+def make_cursor(
+    runtime: Runtime, applied: Applied, position: Position, direction: str = AFTER
+) -> str:
+    """A cursor to the rows after `position` (or, with BEFORE, the page just before it)."""
     payload = [
         CURSOR_VERSION,
         *_scope(applied),
         position.segment,
         [_encode(v) for v in position.key],
+        direction,
     ]
     return str(_serializer(runtime).dumps(payload))
 
@@ -191,29 +201,31 @@ def _decode(kind: type, value: Any) -> Any:
     raise ValueError(value)
 
 
-def read_cursor(runtime: Runtime, applied: Applied, cursor: str) -> Position:
-    """The position a cursor holds; BadListRequest if it is forged, damaged or made for
-    other filters or another order."""
+def read_cursor(runtime: Runtime, applied: Applied, cursor: str) -> tuple[str, Position]:
+    """The direction and position a cursor holds; BadListRequest if it is forged, damaged
+    or made for other filters or another order."""
     try:
         payload = _serializer(runtime).loads(cursor.strip())
     except (BadSignature, UnicodeError, json.JSONDecodeError):
         raise BadListRequest(BAD_CURSOR) from None
-    if not isinstance(payload, list) or len(payload) != 7 or payload[0] != CURSOR_VERSION:
+    if not isinstance(payload, list) or len(payload) != 8 or payload[0] != CURSOR_VERSION:
         raise BadListRequest(BAD_CURSOR)
     if payload[1:5] != _scope(applied):
         raise BadListRequest(
             "This cursor belongs to other filters or another order; start again from the "
             "first page of these."
         )
-    segment, values = payload[5], payload[6]
+    segment, values, direction = payload[5:8]
     kinds = key_kinds(runtime.engine, Sort(applied.sort), segment) if type(segment) is int else None
     if kinds is None or not isinstance(values, list) or len(values) != len(kinds):
+        raise BadListRequest(BAD_CURSOR)
+    if direction not in (AFTER, BEFORE):
         raise BadListRequest(BAD_CURSOR)
     try:
         key = tuple(_decode(k, v) for k, v in zip(kinds, values, strict=True))
     except ValueError:
         raise BadListRequest(BAD_CURSOR) from None
-    return Position(segment, key)
+    return direction, Position(segment, key)
 
 
 def page_url(path: str, applied: Applied, cursor: str | None = None) -> str:
@@ -235,21 +247,28 @@ def page_url(path: str, applied: Applied, cursor: str | None = None) -> str:
 def tools_index(
     runtime: Runtime, applied: Applied, cursor: str | None = None, path: str = HTML_PATH
 ) -> ToolsIndex:
-    """One page of the index; links (first, next) point at `path` (the HTML page or the
-    API)."""
-    after = read_cursor(runtime, applied, cursor) if cursor else None
+    """One page of the index; links (first, previous, next) point at `path` (the HTML
+    page or the API)."""
+    after = before = None
+    if cursor:
+        direction, position = read_cursor(runtime, applied, cursor)
+        after, before = (position, None) if direction == AFTER else (None, position)
     filters = _filters(applied)
     count = count_tools(runtime.engine, filters)
-    slugs: list[str] = []
-    position: Position | None = None
+    window = Window([], None, None, False, False)
     if count:
-        slugs, position = tools_page(
-            runtime.engine, filters, Sort(applied.sort), after, applied.limit
+        window = tools_page(
+            runtime.engine, filters, Sort(applied.sort), applied.limit, after=after, before=before
         )
+    slugs = window.slugs
     full = tools_by_slug(runtime.engine, slugs)
     _, summaries = panel_summaries(runtime, runtime.critics(), slugs)
     cards = [tool_summary(full[s], summaries.get(s)) for s in slugs if s in full]
-    next_cursor = make_cursor(runtime, applied, position) if position else None
+    next_cursor = prev_cursor = None
+    if window.more_after and window.last is not None:
+        next_cursor = make_cursor(runtime, applied, window.last)
+    if window.more_before and window.first is not None:
+        prev_cursor = make_cursor(runtime, applied, window.first, BEFORE)
     return ToolsIndex(
         count=count,
         shown=len(cards),
@@ -257,7 +276,9 @@ def tools_index(
         tools=cards,
         filters=applied,
         filtered=bool(applied.category or applied.entry or applied.verdict),
-        first_url=page_url(path, applied) if after is not None else None,
+        first_url=page_url(path, applied) if cursor else None,
+        prev_cursor=prev_cursor,
+        prev_url=page_url(path, applied, prev_cursor) if prev_cursor else None,
         next_cursor=next_cursor,
         next_url=page_url(path, applied, next_cursor) if next_cursor else None,
         options=OPTIONS,
@@ -323,7 +344,8 @@ def api_tools(
     default), ship-pct (panel ship %, then mean score, then name) or name; tools the panel
     has not reviewed come after the reviewed ones in the first two. `limit`: 1-100
     (default 50). `count` is the number of matching tools; follow `next_url` (or pass
-    `next_cursor` as `cursor` with the same filters) until it is null.
+    `next_cursor` as `cursor` with the same filters) until it is null; `prev_url` goes
+    back a page.
     """
     try:
         applied = parse_request(category, entry, verdict, sort, limit)
