@@ -36,6 +36,7 @@ pytestmark = pytest.mark.browser
 
 OpenPage = Callable[..., tuple["Page", list[str]]]
 ADMIN_TOKEN = "journey-admin-token-0123456789"
+CONFIRM_SUBJECT = "Confirm your subscription"
 
 
 @dataclass
@@ -137,7 +138,7 @@ def test_subscribe_confirm_read_the_digest_and_unsubscribe(
     assert "Check your inbox" in page.locator("main [role=status]").inner_text()
     shoot(page, "newsletter-subscribed")
 
-    confirmation = site.mail_to(reader, "onfirm")
+    confirmation = site.mail_to(reader, CONFIRM_SUBJECT)
     link = site.link_in(confirmation, "/newsletter/confirm")
     html = confirmation.get_body(preferencelist=("html",))
     assert html is not None and f'href="{link}"' in html.get_content(), "HTML part link differs"
@@ -216,7 +217,7 @@ def test_subscribe_confirm_read_the_digest_and_unsubscribe(
     with page.expect_navigation():
         footer.get_by_role("button", name="Subscribe").click()
     assert heading(page) == "Almost there"
-    again = site.link_in(site.mail_to(reader, "onfirm", nth=2), "/newsletter/confirm")
+    again = site.link_in(site.mail_to(reader, CONFIRM_SUBJECT, nth=2), "/newsletter/confirm")
     assert status_of(page.goto(again)) == 200
     assert heading(page) == "You're subscribed"
 
