@@ -41,7 +41,7 @@ from shiporskip.web.app import create_app
 from shiporskip.web.identity import signer
 from tests.conftest import postgres_schema_url
 from tests.factories import make_tool
-from tests.live import LiveServer, assert_whole
+from tests.live import LOG_FAILURES, LiveServer, assert_whole
 
 ADMIN_TOKEN = "crawl-admin-token-0123456789"
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -285,6 +285,18 @@ class Live:
     def client(self, who: str) -> httpx.Client:
         return {"anon": self.anon, "admin": self.admin, "bearer": self.bearer}[who]
 
+    def log_size(self) -> int:
+        return self.server.log_path.stat().st_size
+
+    def assert_logged_nothing_since(self, offset: int, what: str) -> None:
+        """Name the address whose request made the server log a traceback (the check on
+        the way out would only say that some request did)."""
+        with self.server.log_path.open("rb") as log:
+            log.seek(offset)
+            text = log.read().decode(errors="replace")
+        found = [marker for marker in LOG_FAILURES if marker in text]
+        assert not found, f"{what}: the server logged {found}:\n{text[-4000:]}"
+
 
 def seed(data_dir: Path, database_url: str | None) -> dict[str, str]:
     """Sample content plus what only a visitor's actions make: a sent digest, a subscriber's
@@ -401,7 +413,9 @@ LOADED: dict[str, set[str]] = {}
 def test_every_get_route_answers_whole_through_the_real_server(live: Live, visit: Visit) -> None:
     url = visit.url.format(**live.seeds)
     client = live.client(visit.who)
+    logged = live.log_size()
     response = client.get(url)
+    live.assert_logged_nothing_since(logged, str(visit))
     assert response.status_code == visit.status, (
         f"{visit}: {response.status_code}, expected {visit.status}\n{response.text[:500]}"
     )
@@ -410,6 +424,7 @@ def test_every_get_route_answers_whole_through_the_real_server(live: Live, visit
     tree = check_body(visit, response)
 
     head = client.head(url)
+    live.assert_logged_nothing_since(logged, f"HEAD {visit}")
     assert head.status_code == visit.status, f"HEAD {visit}: {head.status_code}"
     assert head.content == b"", f"HEAD {visit}: a body of {len(head.content)} bytes"
     assert head.headers.get("content-type") == response.headers.get("content-type")
