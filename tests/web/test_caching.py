@@ -130,6 +130,28 @@ def test_head_is_tagged_like_get(client: TestClient) -> None:
     assert revalidate(client, TOOL, tag, method="HEAD").status_code == 304
 
 
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/signin", 200),  # excluded from the cache: answered by running the GET
+        ("/newsletter/archive", 200),
+        ("/admin/login", 200),
+        ("/static/site.css", 200),
+        ("/badge/claude-sonnet-4.svg", 200),  # counted: runs the GET, counts nothing
+        ("/no-such-page", 404),
+        ("/newsletter", 405),  # POST only: a HEAD is refused as a GET is
+    ],
+)
+def test_head_answers_every_path_like_get(client: TestClient, path: str, status: int) -> None:
+    """Regression: HEAD was a 405 on every path the cache leaves alone or that counts."""
+    get = client.get(path)
+    head = client.head(path)
+    assert get.status_code == head.status_code == status
+    assert head.content == b""
+    assert head.headers["content-type"] == get.headers["content-type"]
+    assert head.headers["content-length"] == get.headers["content-length"]
+
+
 def test_posts_are_untouched(client: TestClient) -> None:
     token = client.get("/api/v1/session").json()["csrf_token"]
     response = client.post(
