@@ -312,8 +312,13 @@ def test_submit_with_mistakes_keeps_the_text_then_submits(
         assert field(form, label).input_value() == text, label
     assert form.get_by_label("Entry tier").input_value() == "paid"
     shoot(page, "submit-422")
+    # At phone width the Plans field is far below; its problem in the summary leads there.
     page.set_viewport_size({"width": 390, "height": WIDTHS[390]})
     shoot(page, "submit-422", 390)
+    problems.get_by_role("link", name=re.compile("^Plan line 1")).click()
+    assert page.evaluate("location.hash") == "#plans"
+    top = form.get_by_label("Plans").evaluate("el => el.getBoundingClientRect().top")
+    assert 0 <= top < WIDTHS[390], f"the link did not lead to the Plans field (top={top})"
     page.set_viewport_size({"width": 1280, "height": WIDTHS[1280]})
 
     fill_submission(page, "Journey Sketchpad", "https://sketchpad.journey.example")

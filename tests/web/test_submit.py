@@ -63,7 +63,8 @@ def stored(runtime: Runtime) -> int:
 def problems(response: Response) -> list[str]:
     block = re.search(r'class="form-problems".*?</ul>', response.text, re.S)
     assert block, response.text
-    return [html.unescape(p) for p in re.findall(r"<li>(.*?)</li>", block.group(0), re.S)]
+    items = re.findall(r"<li>(.*?)</li>", block.group(0), re.S)
+    return [html.unescape(re.sub(r"<[^>]+>", "", p)) for p in items]
 
 
 def test_the_form_queues_a_submission_and_links_its_status(
@@ -118,6 +119,17 @@ def test_each_bad_field_is_named_with_its_fix_and_the_form_keeps_the_text(
     assert 'aria-invalid="true"' in response.text
     assert html.escape(GOOD["tagline"], quote=True) in response.text or field == "tagline"
     assert stored(sqlite_runtime) == 0
+
+
+def test_each_problem_in_the_summary_links_to_its_field(client: TestClient) -> None:
+    """On a long form (a phone screen is 2,800 px of it) the summary is how people find the
+    field to fix."""
+    response = post_form(client, vendor="", homepage="nope", plans="Pro: twenty dollars")
+    block = re.search(r'class="form-problems".*?</ul>', response.text, re.S)
+    assert block
+    for field in ("vendor", "homepage", "plans"):
+        assert f'<li><a href="#{field}">' in block.group(0), field
+        assert f'id="{field}"' in response.text
 
 
 def test_every_problem_is_reported_at_once(client: TestClient) -> None:
