@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,8 +12,9 @@ import sqlalchemy as sa
 from shiporskip.errors import UserError
 from shiporskip.jobs.api import JobInfo, task
 from shiporskip.jobs.worker import open_queue, run_worker
-from shiporskip.runtime import Runtime
-from shiporskip.settings import replace
+from shiporskip.runtime import Runtime, open_runtime
+from shiporskip.settings import load_settings, replace
+from tests.conftest import postgres_schema_url
 
 OTHER: dict[str, Any] = {}
 
@@ -34,20 +37,41 @@ def other_worker(runtime: Runtime, _args: dict[str, Any]) -> str:
     return "ok"
 
 
-@pytest.fixture(params=["embedded", "procrastinate"])
-def worker_runtime(request: pytest.FixtureRequest, runtime: Runtime) -> Runtime:
-    if request.param == "procrastinate" and runtime.engine.dialect.name != "postgresql":
-        pytest.skip("procrastinate runs on PostgreSQL only")
+# Procrastinate runs on PostgreSQL only, so it has one case where the embedded engine has two.
+ENGINES = [
+    pytest.param(("embedded", "sqlite"), id="embedded-sqlite"),
+    pytest.param(("embedded", "postgresql"), id="embedded-postgresql", marks=pytest.mark.postgres),
+    pytest.param(
+        ("procrastinate", "postgresql"), id="procrastinate-postgresql", marks=pytest.mark.postgres
+    ),
+]
+
+
+@pytest.fixture(params=ENGINES)
+def worker_runtime(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Runtime]:
+    engine, database = request.param
+    if database == "sqlite":
+        yield from _worker_runtime(engine, f"sqlite:///{tmp_path / 'test.db'}")
+    else:
+        for url in postgres_schema_url():
+            yield from _worker_runtime(engine, url)
+
+
+def _worker_runtime(engine: str, url: str) -> Iterator[Runtime]:
+    runtime = open_runtime(load_settings(overrides={"database_url": url}))
     runtime.settings = replace(
-        runtime.settings, job_engine=request.param, daily_time="off", job_max_attempts=1
+        runtime.settings, job_engine=engine, daily_time="off", job_max_attempts=1
     )
     OTHER["finish"] = (
         "UPDATE jobs SET status = 'done' WHERE status = 'queued' AND task = 'test_count_ok'"
-        if request.param == "embedded"
+        if engine == "embedded"
         else "UPDATE procrastinate_jobs SET status = 'succeeded' "
         "WHERE status = 'todo' AND args->>'task' = 'test_count_ok'"
     )
-    return runtime
+    try:
+        yield runtime
+    finally:
+        runtime.close()
 
 
 def test_the_count_is_the_jobs_this_worker_ran(worker_runtime: Runtime) -> None:

@@ -67,7 +67,9 @@ def test_panel_on_in_process_gguf(
     data = review(
         capsys, tool, "--model", f"gguf:{tiny_gguf}", "--critic", "builder", "--critic", "skeptic"
     )
-    assert data["panel"]["status"] == "2 of 2 critics reported"
+    # The two critics asked reported; the status is the tool's whole panel of seven.
+    assert data["panel"]["status"] == "2 of 7 critics reported"
+    assert sorted(item["critic"] for item in data["reviews"]) == ["builder", "skeptic"]
     assert all(item["provider"] == "gguf" for item in data["reviews"])
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import RedirectResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shiporskip.runtime import Runtime
@@ -23,7 +24,7 @@ SEPARATOR = "-vs-"
 NOT_TOOL_ROUTES = ("/categories/", "/api/v1/categories/")
 # Long enough to spare repeat requests, short enough that a new tool taking the old slug
 # is seen soon by browsers that kept the redirect.
-CACHE_CONTROL = b"public, max-age=3600"
+CACHE_CONTROL = "public, max-age=3600"
 
 
 def moved_path(runtime: Runtime, template: str, params: dict[str, Any]) -> str | None:
@@ -72,18 +73,10 @@ class MovedSlugs:
                 location = await run_in_threadpool(self._location, scope)
                 if location is not None:
                     redirected = True
-                    await send(
-                        {
-                            "type": "http.response.start",
-                            "status": 301,
-                            "headers": [
-                                (b"location", location.encode("latin-1")),
-                                (b"content-length", b"0"),
-                                (b"cache-control", CACHE_CONTROL),
-                            ],
-                        }
+                    moved = RedirectResponse(
+                        location, status_code=301, headers={"cache-control": CACHE_CONTROL}
                     )
-                    await send({"type": "http.response.body", "body": b""})
+                    await moved(scope, receive, send)
                     return
             await send(message)
 
