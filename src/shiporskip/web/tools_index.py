@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from itsdangerous import BadSignature, URLSafeSerializer
 from pydantic import BaseModel
@@ -297,22 +297,35 @@ def _title(page: ToolsIndex) -> str:
     return "AI tools" + (f": {' · '.join(parts)}" if parts else "")
 
 
-@router.get(HTML_PATH, response_class=HTMLResponse, include_in_schema=False)
-def index(
-    request: Request,
-    s: SiteDep,
+def asked(
     category: str | None = None,
     entry: str | None = None,
     verdict: str | None = None,
     sort: str | None = None,
     limit: str | None = None,
     cursor: str | None = None,
-) -> Response:
+) -> tuple[Applied, str | None]:
+    """The query both addresses take (FastAPI dependency): filters, order and cursor."""
     try:
-        applied = parse_request(category, entry, verdict, sort, limit)
-        page = tools_index(s.runtime, applied, cursor, HTML_PATH)
+        return parse_request(category, entry, verdict, sort, limit), cursor
     except BadListRequest as exc:
         raise HTTPException(422, str(exc)) from None
+
+
+Asked = Annotated[tuple[Applied, str | None], Depends(asked)]
+
+
+def _answer(runtime: Runtime, asked: tuple[Applied, str | None], path: str) -> ToolsIndex:
+    try:
+        return tools_index(runtime, *asked, path)
+    except BadListRequest as exc:
+        raise HTTPException(422, str(exc)) from None
+
+
+@router.get(HTML_PATH, response_class=HTMLResponse, include_in_schema=False)
+def index(request: Request, s: SiteDep, asked: Asked) -> Response:
+    page = _answer(s.runtime, asked, HTML_PATH)
+    applied, cursor = asked
     title = _title(page)
     meta = Meta(
         title=f"{title} · shiporskip",
@@ -328,15 +341,7 @@ def index(
 
 
 @router.get(API_PATH, response_model=ToolsIndex, tags=["tools"])
-def api_tools(
-    request: Request,
-    category: str | None = None,
-    entry: str | None = None,
-    verdict: str | None = None,
-    sort: str | None = None,
-    limit: str | None = None,
-    cursor: str | None = None,
-) -> ToolsIndex:
+def api_tools(request: Request, asked: Asked) -> ToolsIndex:
     """The catalog a page at a time, with each tool's panel verdict.
 
     Filters: `category` (slug or alias), `entry` (free, freemium, paid, open-source),
@@ -347,8 +352,4 @@ def api_tools(
     `next_cursor` as `cursor` with the same filters) until it is null; `prev_url` goes
     back a page.
     """
-    try:
-        applied = parse_request(category, entry, verdict, sort, limit)
-        return tools_index(runtime_of(request), applied, cursor, API_PATH)
-    except BadListRequest as exc:
-        raise HTTPException(422, str(exc)) from None
+    return _answer(runtime_of(request), asked, API_PATH)
