@@ -68,14 +68,22 @@ def test_review_one_critic_with_rerun(
     assert json.loads(out)["ran"] == ["skeptic"] and len(server.requests) == 2
 
 
-def test_partial_failure_is_reported_as_incomplete(
-    server: FaultServer, tool: str, capsys: pytest.CaptureFixture[str], monkeypatch
-) -> None:  # type: ignore[no-untyped-def]
+def one_critic_fails(
+    server: FaultServer, monkeypatch: pytest.MonkeyPatch
+) -> tuple[tuple[str, str], str]:
+    """The fourth critic's call gets a 500 and is not retried; returns (ok answer, model)."""
     monkeypatch.setenv("SHIPORSKIP_LLM_RETRIES", "0")
     monkeypatch.setenv("SHIPORSKIP_LLM_CONCURRENCY", "1")
     ok = ("ok", review_json())
     server.set(ok, ok, ok, ("status", 500), ok, ok, ok)
     model = f"openai-compatible:scripted@{server.base_url}"
+    return ok, model
+
+
+def test_partial_failure_is_reported_as_incomplete(
+    server: FaultServer, tool: str, capsys: pytest.CaptureFixture[str], monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    ok, model = one_critic_fails(server, monkeypatch)
     code, out, err = run(capsys, "review", tool, "--model", model)
     assert code == 1
     assert "6 of 7 critics reported (1 failed)" in out and "(incomplete)" in out
@@ -89,11 +97,7 @@ def test_partial_failure_is_reported_as_incomplete(
 def test_rerunning_one_critic_prints_the_tools_panel(
     server: FaultServer, tool: str, capsys: pytest.CaptureFixture[str], monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("SHIPORSKIP_LLM_RETRIES", "0")
-    monkeypatch.setenv("SHIPORSKIP_LLM_CONCURRENCY", "1")
-    ok = ("ok", review_json())
-    server.set(ok, ok, ok, ("status", 500), ok, ok, ok)
-    model = f"openai-compatible:scripted@{server.base_url}"
+    ok, model = one_critic_fails(server, monkeypatch)
     code, out, _ = run(capsys, "review", tool, "--model", model, "--json")
     data = json.loads(out)
     assert code == 1 and data["panel"]["status"] == "6 of 7 critics reported (1 failed)"

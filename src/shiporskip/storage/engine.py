@@ -29,8 +29,8 @@ def _check_sqlite_folder(path: Path, url: str) -> None:
     if not path.parent.is_dir():
         raise UserError(
             f"the folder {path.parent} for database {mask_url(url)!r} does not exist; "
-            "create it first, or leave SHIPORSKIP_DATABASE_URL unset to keep the database "
-            "in the data dir"
+            "create it first, or leave the database URL (--database-url, "
+            "SHIPORSKIP_DATABASE_URL) unset to keep the database in the data dir"
         )
 
 
