@@ -281,6 +281,18 @@ magic_links = sa.Table(
     sa.Column("used_at", sa.DateTime(timezone=True)),
 )
 
+# Signed-in admin browsers. The cookie names a random session id; only its SHA-256 is kept.
+# Signing out deletes the row, so a copied cookie stops working at once in every server
+# process; rows past `expires_at` are refused and deleted at the next sign-in.
+admin_sessions = sa.Table(
+    "admin_sessions",
+    metadata,
+    sa.Column("id_hash", sa.String(64), primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+)
+sa.Index("ix_admin_sessions_expires", admin_sessions.c.expires_at)
+
 # Tools proposed by the public, waiting for a moderator. `data` is the tool entry in the
 # import format, validated before it is stored; the identity columns let a second proposal
 # of the same product be refused while the first is pending (the partial unique indexes
@@ -416,6 +428,7 @@ UNVERSIONED_TABLES = {
     "newsletter_sends": "sends are never shown",
     "vote_events": "the vote audit log is shown only in the admin area",
     "magic_links": "sign-in links are never shown",
+    "admin_sessions": "admin sessions are never shown",
     "submissions": "submission pages are personal and not cached; approval writes `tools`",
     "tool_slugs": "written only in a transaction that writes `tools`; redirects are not kept",
 }
