@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -21,6 +23,7 @@ from shiporskip.storage.votes import Limits, VoteStore
 from shiporskip.web import admin_auth as admin
 from shiporskip.web.app import create_app
 from tests.factories import make_tool
+from tests.live import LiveServer, assert_whole
 
 TOKEN = "correct-horse-battery-staple"
 OPEN = Limits(per_voter=1000, per_ip=1000, minimum=1)
@@ -108,6 +111,28 @@ def test_sign_out_ends_the_session(client: TestClient) -> None:
         client.post("/admin/logout", data={"csrf": csrf}, follow_redirects=False).status_code == 303
     )
     assert client.get("/admin").status_code == 401
+
+
+def test_a_cookie_copied_before_sign_out_is_refused_by_the_real_server(tmp_path: Path) -> None:
+    """Regression: signing out only deleted the browser's cookie, so a copy of it (from a
+    shared computer, a proxy log, a stolen backup) stayed an admin session for 12 hours."""
+    with LiveServer(tmp_path / "live", settings={"admin_token": TOKEN}) as server:
+        with httpx.Client(base_url=server.base_url, timeout=30) as browser:
+            form = browser.get("/admin/login")
+            data = {"csrf": csrf_of(form), "token": TOKEN, "next": "/admin/submissions"}
+            assert browser.post("/admin/login", data=data).status_code == 303
+            copied = browser.cookies[admin.ADMIN_COOKIE]
+            queue = browser.get("/admin/submissions")
+            assert_whole(queue)
+            assert queue.status_code == 200
+            signed_out = browser.post("/admin/logout", data={"csrf": csrf_of(queue)})
+            assert signed_out.status_code == 303
+        replayed = httpx.get(
+            server.url("/admin/submissions"), cookies={admin.ADMIN_COOKIE: copied}, timeout=30
+        )
+        assert_whole(replayed)
+        assert replayed.status_code == 401
+        assert "Admin sign-in" in replayed.text and "session has ended" in replayed.text
 
 
 def test_a_wrong_token_is_refused_and_failures_are_limited(client: TestClient) -> None:

@@ -2,15 +2,15 @@
 
 Off unless the admin_token setting holds at least 16 characters: there is no default
 password. A browser signs in with the token once and gets a signed, HttpOnly,
-SameSite=Strict session cookie for 12 hours; every admin form carries a CSRF token bound to
-that session. Scripts send `Authorization: Bearer TOKEN` to `/api/v1/admin/...`. Failed
-sign-ins are limited per client address.
+SameSite=Strict session cookie for 12 hours, recorded server-side so signing out ends it;
+every admin form carries a CSRF token bound to that session. Scripts send
+`Authorization: Bearer TOKEN` to `/api/v1/admin/...`. Failed sign-ins are limited per
+client address.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict
 from typing import Any, TypeVar
@@ -48,9 +48,10 @@ from shiporskip.web.admin_auth import (
     admin_token,
     bearer,
     check_token,
-    token_fingerprint,
+    close_session,
+    open_session,
 )
-from shiporskip.web.identity import check_csrf, csrf_token, request_voter, signer, voter_from_cookie
+from shiporskip.web.identity import check_csrf, csrf_token, request_voter, voter_from_cookie
 from shiporskip.web.site import Meta, Page, runtime_of
 from shiporskip.web.submit import Invalid, read_body, read_form, store
 
@@ -238,10 +239,9 @@ async def login(request: Request) -> Response:
     if not target.startswith("/admin") or target.startswith("//"):
         target = "/admin"
     response = RedirectResponse(target, status_code=303)
-    session = {"sid": "a_" + secrets.token_urlsafe(18), "fp": token_fingerprint(runtime)}
     response.set_cookie(
         ADMIN_COOKIE,
-        signer(runtime).sign("admin", session),
+        open_session(runtime),
         max_age=SESSION_SECONDS,
         path="/admin",
         httponly=True,
@@ -254,6 +254,7 @@ async def login(request: Request) -> Response:
 @router.post("/admin/logout", include_in_schema=False)
 async def logout(request: Request, sid: Session) -> Response:
     await admin_form(request, sid)
+    close_session(runtime_of(request), sid)
     response = RedirectResponse("/admin/login", status_code=303)
     response.delete_cookie(ADMIN_COOKIE, path="/admin")
     return response

@@ -2,9 +2,10 @@
 
 Off unless the admin_token setting holds at least 16 characters: there is no default
 password. A browser signs in with the token once and gets a signed, HttpOnly,
-SameSite=Strict session cookie for 12 hours; every admin form carries a CSRF token bound to
-that session. Scripts send `Authorization: Bearer TOKEN`. Failed sign-ins are limited per
-client address.
+SameSite=Strict session cookie for 12 hours; the session is also recorded in the database,
+so signing out ends it for every copy of the cookie, in every server process. Every admin
+form carries a CSRF token bound to that session. Scripts send `Authorization: Bearer TOKEN`.
+Failed sign-ins are limited per client address.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from fastapi import Depends, HTTPException, Request
 
 from shiporskip.runtime import Runtime
 from shiporskip.security import TokenError, secret_key
+from shiporskip.storage.admin_sessions import AdminSessions
 from shiporskip.web.identity import check_csrf, signer
 from shiporskip.web.site import runtime_of
 from shiporskip.web.submit import read_form
@@ -108,6 +110,18 @@ def token_fingerprint(runtime: Runtime) -> str:
     return hmac.new(key, admin_token(runtime).encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def open_session(runtime: Runtime) -> str:
+    """A new session, recorded server-side: the signed value for the admin cookie."""
+    sid = "a_" + secrets.token_urlsafe(18)
+    AdminSessions(runtime.engine).open(sid, SESSION_SECONDS)
+    return signer(runtime).sign("admin", {"sid": sid, "fp": token_fingerprint(runtime)})
+
+
+def close_session(runtime: Runtime, sid: str) -> None:
+    """Sign out: the session's cookie, wherever it was copied, no longer signs anyone in."""
+    AdminSessions(runtime.engine).close(sid)
+
+
 def admin_session(request: Request) -> str:
     """The signed-in session's id (CSRF tokens are bound to it), or SignInRequired."""
     runtime = runtime_of(request)
@@ -125,7 +139,10 @@ def admin_session(request: Request) -> str:
         str(value.get("fp", "")), fingerprint
     ):
         raise SignInRequired("The admin token changed since you signed in; sign in again.")
-    return str(value["sid"])
+    sid = str(value["sid"])
+    if not AdminSessions(runtime.engine).is_open(sid):
+        raise SignInRequired("This admin session has ended (signed out or expired); sign in again.")
+    return sid
 
 
 def bearer(request: Request) -> None:
