@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from shiporskip.errors import NotFoundError, UserError
 from shiporskip.jobs.api import TASKS, JobInfo, backoff
 from shiporskip.runtime import Runtime
-from shiporskip.storage.schema import jobs
+from shiporskip.storage.schema import is_row_id, jobs
 
 log = logging.getLogger(__name__)
 
@@ -206,6 +206,10 @@ class EmbeddedQueue:
             return [_info(r) for r in conn.execute(query)]
 
     def retry(self, job_id: int) -> None:
+        if not is_row_id(job_id):
+            raise NotFoundError(
+                f"no parked job {job_id}; see `shiporskip jobs list --status parked`"
+            )
         with self.engine.begin() as conn:
             updated = conn.execute(
                 sa.update(jobs)

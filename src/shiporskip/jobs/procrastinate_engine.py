@@ -23,7 +23,7 @@ from sqlalchemy.engine import make_url
 from shiporskip.errors import NotFoundError, UserError
 from shiporskip.jobs.api import TASKS, JobInfo
 from shiporskip.runtime import Runtime
-from shiporskip.storage.schema import job_errors
+from shiporskip.storage.schema import is_row_id, job_errors
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +178,8 @@ class ProcrastinateQueue:
     def retry(self, job_id: int) -> None:
         self._ensure_schema()
         with self.app.open():
-            jobs = self.app.job_manager.list_jobs(id=job_id, status="failed")
+            found = is_row_id(job_id)  # procrastinate's ids are 64-bit; larger ones would raise
+            jobs = self.app.job_manager.list_jobs(id=job_id, status="failed") if found else []
         if not jobs:
             raise NotFoundError(
                 f"no parked job {job_id}; see `shiporskip jobs list --status parked`"

@@ -4,6 +4,16 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+# The largest id an Integer column holds on every database (PostgreSQL's is 32-bit): a
+# larger number in a URL names no row, and passing it to the database would raise.
+MAX_ID = 2**31 - 1
+
+
+def is_row_id(value: int) -> bool:
+    """Whether `value` could be the id of a row (so it is safe to query for)."""
+    return 0 < value <= MAX_ID
+
+
 metadata = sa.MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",

@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from shiporskip.domain.tools import Tool
 from shiporskip.errors import DuplicateToolError, NotFoundError, UserError
 from shiporskip.storage.catalog import CatalogStore
-from shiporskip.storage.schema import submissions
+from shiporskip.storage.schema import is_row_id, submissions
 from shiporskip.storage.votes import RateLimited
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
@@ -145,7 +145,7 @@ class SubmissionStore:
 
     def _row(self, conn: Connection, submission_id: int) -> Any:
         row = None
-        if 0 < submission_id < 2**31:  # beyond the column's range PostgreSQL would raise
+        if is_row_id(submission_id):
             query = sa.select(submissions).where(submissions.c.id == submission_id)
             row = conn.execute(query).first()
         if row is None:

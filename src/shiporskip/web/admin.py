@@ -10,7 +10,6 @@ client address.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Coroutine
 from dataclasses import asdict
 from typing import Any, TypeVar
@@ -51,6 +50,7 @@ from shiporskip.web.admin_auth import (
     close_session,
     open_session,
 )
+from shiporskip.web.bodies import parse_json
 from shiporskip.web.identity import check_csrf, csrf_token, request_voter, voter_from_cookie
 from shiporskip.web.site import Meta, Page, runtime_of
 from shiporskip.web.submit import Invalid, read_body, read_form, store
@@ -419,7 +419,7 @@ API: dict[str, Any] = {"dependencies": [Depends(bearer)], "tags": ["admin"]}
 
 async def _json(request: Request) -> dict[str, Any]:
     try:
-        data = json.loads(await read_body(request, MAX_FORM) or b"{}")
+        data = parse_json(await read_body(request, MAX_FORM)) or {}
     except ValueError:
         raise HTTPException(422, "the body is not valid JSON; send a JSON object") from None
     if not isinstance(data, dict):

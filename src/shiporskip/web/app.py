@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -29,6 +30,7 @@ from shiporskip.web import (
     votes,
 )
 from shiporskip.web.caching import PageCache
+from shiporskip.web.guard import RefuseNul, bounded_validation_error
 from shiporskip.web.moved import MovedSlugs
 from shiporskip.web.site import HERE, Meta, Site
 
@@ -69,6 +71,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     apidocs.install(app)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
+    app.add_exception_handler(RequestValidationError, bounded_validation_error)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         path = request.url.path
@@ -82,7 +86,7 @@ def create_app(runtime: Runtime) -> FastAPI:
                 {"error": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
         suggestions: list[str] = []
-        if exc.status_code == 404:
+        if exc.status_code == 404 and "\x00" not in path:  # PostgreSQL cannot hold NUL
             last = request.url.path.rstrip("/").rsplit("/", 1)[-1]
             for part in last.split("-vs-"):
                 if part and runtime.catalog.find(part) is None:
@@ -113,4 +117,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     # Inside the page cache, which keeps 200s only: a redirect is never kept.
     app.add_middleware(MovedSlugs, runtime=runtime)
     app.add_middleware(PageCache, site=site)
+    # Before anything reads the database: a NUL in the address names nothing.
+    app.add_middleware(RefuseNul, handler=http_error)
     return app

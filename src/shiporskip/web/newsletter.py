@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -36,6 +36,7 @@ from shiporskip.newsletter.tokens import (
 from shiporskip.newsletter.weeks import parse_week
 from shiporskip.security import TokenError
 from shiporskip.settings import Settings
+from shiporskip.web.bodies import parse_form
 from shiporskip.web.site import Meta, Page, SiteDep, is_head, runtime_of
 
 log = logging.getLogger(__name__)
@@ -185,7 +186,7 @@ async def form_fields(request: Request) -> dict[str, str]:
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         raise HTTPException(413, "the form is too large")
-    fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+    fields = parse_form(body)
     return {k: v[0] for k, v in fields.items() if len(v) == 1}
 
 

@@ -12,7 +12,6 @@ from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from urllib.parse import parse_qs
 
 import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Request
@@ -26,6 +25,7 @@ from shiporskip.runtime import Runtime
 from shiporskip.security import TokenError
 from shiporskip.storage.schema import magic_links
 from shiporskip.storage.votes import VoteStore
+from shiporskip.web.bodies import parse_form
 from shiporskip.web.identity import (
     check_csrf,
     csrf_token,
@@ -87,7 +87,7 @@ async def signin_send(request: Request, s: SiteDep) -> Response:
     body = await request.body()
     if len(body) > MAX_BODY:
         raise HTTPException(413, f"the request is larger than {MAX_BODY} bytes")
-    fields = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+    fields = {k: v[0] for k, v in parse_form(body, keep_blank_values=False).items()}
     voter = voter_from_cookie(runtime, request)
     if voter is None:
         raise HTTPException(403, "your visitor cookie is missing; reload the page and try again")

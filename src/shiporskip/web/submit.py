@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qs
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -24,6 +23,7 @@ from shiporskip.runtime import Runtime
 from shiporskip.security import TokenError
 from shiporskip.storage.submissions import DuplicateSubmissionError, Submission, SubmissionStore
 from shiporskip.storage.votes import RateLimited
+from shiporskip.web.bodies import parse_form, parse_json
 from shiporskip.web.identity import check_csrf, csrf_token, request_voter, signer, voter_from_cookie
 from shiporskip.web.site import Meta, Page, SiteDep, runtime_of
 
@@ -108,8 +108,7 @@ async def read_body(request: Request, limit: int) -> bytes:
 async def read_form(request: Request, limit: int) -> dict[str, str]:
     """A url-encoded form body of at most `limit` bytes, one value per field."""
     body = await read_body(request, limit)
-    fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
-    return {k: v[0] for k, v in fields.items()}
+    return {k: v[0] for k, v in parse_form(body).items()}
 
 
 def validate(
@@ -370,7 +369,7 @@ def _out(runtime: Runtime, submission: Submission) -> SubmissionOut:
 
 def _json_entry(body: bytes) -> dict[str, Any]:
     try:
-        data = json.loads(body or b"null")
+        data = parse_json(body)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno}, column {exc.colno}: {exc.msg}"
         raise HTTPException(422, f"the body is not valid JSON ({where}); fix it there") from None

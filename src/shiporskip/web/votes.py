@@ -15,6 +15,7 @@ from shiporskip.domain.votes import Community, VoteValue, parse_vote
 from shiporskip.errors import NotFoundError
 from shiporskip.runtime import Runtime
 from shiporskip.storage.votes import Limits, RateLimited, VoteRefused, VoteStore
+from shiporskip.web.bodies import parse_form
 from shiporskip.web.identity import (
     check_csrf,
     csrf_token,
@@ -125,10 +126,8 @@ async def _small_body(request: Request) -> bytes:
 @router.post("/tools/{slug}/vote", include_in_schema=False)
 async def vote_form(request: Request, slug: str) -> Response:
     """The no-JavaScript form: vote, then back to the page the form was on."""
-    from urllib.parse import parse_qs
-
     body = await _small_body(request)
-    fields = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+    fields = {k: v[0] for k, v in parse_form(body, keep_blank_values=False).items()}
     if fields.get("website"):  # the honeypot: people never see this field
         raise HTTPException(400, "this form was filled in by a robot; nothing was recorded")
     runtime = runtime_of(request)
