@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from shiporskip.storage.types import UTCDateTime
+
 # The largest id an Integer column holds on every database (PostgreSQL's is 32-bit): a
 # larger number in a URL names no row, and passing it to the database would raise.
 MAX_ID = 2**31 - 1
@@ -45,8 +47,8 @@ tools = sa.Table(
     sa.Column("pricing", sa.JSON, nullable=False),
     sa.Column("is_sample", sa.Boolean, nullable=False),
     sa.Column("flags", sa.JSON, nullable=False, server_default="[]"),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
 )
 
 # Every normalised name (the name and each alias) belongs to one tool only: the database
@@ -69,7 +71,7 @@ tool_slugs = sa.Table(
     metadata,
     sa.Column("old_slug", sa.String(64), primary_key=True),
     sa.Column("tool_id", sa.Integer, sa.ForeignKey("tools.id", ondelete="CASCADE"), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
 )
 sa.Index("ix_tool_slugs_tool_id", tool_slugs.c.tool_id)
 
@@ -104,7 +106,7 @@ reviews = sa.Table(
     sa.Column("latency_ms", sa.Integer),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("is_sample", sa.Boolean, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
 )
 sa.Index("ix_reviews_tool_critic", reviews.c.tool_id, reviews.c.critic_id, reviews.c.id)
 sa.Index("ix_reviews_input_hash", reviews.c.input_hash)
@@ -139,12 +141,12 @@ jobs = sa.Table(
     sa.Column("status", sa.String(10), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("max_attempts", sa.Integer, nullable=False),
-    sa.Column("run_after", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("run_after", UTCDateTime(), nullable=False),
     sa.Column("locked_by", sa.String(80)),
-    sa.Column("locked_until", sa.DateTime(timezone=True)),
+    sa.Column("locked_until", UTCDateTime()),
     sa.Column("last_error", sa.Text),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("finished_at", UTCDateTime()),
 )
 sa.Index("ix_jobs_status_run_after", jobs.c.status, jobs.c.run_after)
 
@@ -159,7 +161,7 @@ comparisons = sa.Table(
     sa.Column(
         "b_tool_id", sa.Integer, sa.ForeignKey("tools.id", ondelete="CASCADE"), nullable=False
     ),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("a_tool_id", "b_tool_id", name="uq_comparisons_pair"),
 )
 
@@ -171,7 +173,7 @@ job_errors = sa.Table(
     sa.Column("engine_job_id", sa.BigInteger, nullable=False, index=True),
     sa.Column("task", sa.String(60), nullable=False),
     sa.Column("error", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
 )
 
 # Newsletter subscribers. `email_key` (lower-cased) is the identity, so one person cannot
@@ -183,11 +185,11 @@ newsletter_subscribers = sa.Table(
     sa.Column("email", sa.String(254), nullable=False),
     sa.Column("email_key", sa.String(254), nullable=False, unique=True),
     sa.Column("status", sa.String(12), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("confirm_sent_at", sa.DateTime(timezone=True)),
-    sa.Column("confirmed_at", sa.DateTime(timezone=True)),
-    sa.Column("unsubscribed_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("confirm_sent_at", UTCDateTime()),
+    sa.Column("confirmed_at", UTCDateTime()),
+    sa.Column("unsubscribed_at", UTCDateTime()),
     sa.Column("bounce_reason", sa.Text),
 )
 
@@ -203,10 +205,10 @@ newsletter_issues = sa.Table(
     sa.Column("html", sa.Text, nullable=False),
     sa.Column("text", sa.Text, nullable=False),
     sa.Column("is_sample", sa.Boolean, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("completed_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("completed_at", UTCDateTime()),
     sa.Column("sender", sa.String(120)),
-    sa.Column("sender_seen_at", sa.DateTime(timezone=True)),
+    sa.Column("sender_seen_at", UTCDateTime()),
 )
 
 # Each (issue, subscriber) at most once: the row is marked "sending" and committed before
@@ -230,10 +232,10 @@ newsletter_sends = sa.Table(
     sa.Column("email", sa.String(254), nullable=False),
     sa.Column("state", sa.String(10), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False),
-    sa.Column("next_attempt_at", sa.DateTime(timezone=True)),
+    sa.Column("next_attempt_at", UTCDateTime()),
     sa.Column("error", sa.Text),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Column("sent_at", UTCDateTime()),
     sa.UniqueConstraint("issue_id", "subscriber_id", name="uq_newsletter_sends_issue_subscriber"),
 )
 sa.Index("ix_newsletter_sends_issue_state", newsletter_sends.c.issue_id, newsletter_sends.c.state)
@@ -246,9 +248,9 @@ voters = sa.Table(
     metadata,
     sa.Column("id", sa.String(40), primary_key=True),
     sa.Column("email", sa.String(254), unique=True),
-    sa.Column("verified_at", sa.DateTime(timezone=True)),
-    sa.Column("blocked_at", sa.DateTime(timezone=True)),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("verified_at", UTCDateTime()),
+    sa.Column("blocked_at", UTCDateTime()),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
 )
 
 votes = sa.Table(
@@ -259,9 +261,9 @@ votes = sa.Table(
     sa.Column("voter_id", sa.String(40), sa.ForeignKey("voters.id"), nullable=False),
     sa.Column("value", sa.String(4), nullable=False),
     sa.Column("ip", sa.String(45), nullable=False),
-    sa.Column("voided_at", sa.DateTime(timezone=True)),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("voided_at", UTCDateTime()),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.UniqueConstraint("tool_id", "voter_id", name="uq_votes_tool_voter"),
 )
 
@@ -275,7 +277,7 @@ vote_events = sa.Table(
     sa.Column("action", sa.String(10), nullable=False),
     sa.Column("accepted", sa.Boolean, nullable=False),
     sa.Column("reason", sa.String(200)),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
 )
 sa.Index("ix_vote_events_voter_time", vote_events.c.voter_id, vote_events.c.created_at)
 sa.Index("ix_vote_events_ip_time", vote_events.c.ip, vote_events.c.created_at)
@@ -287,8 +289,8 @@ magic_links = sa.Table(
     sa.Column("jti", sa.String(40), primary_key=True),
     sa.Column("email", sa.String(254), nullable=False),
     sa.Column("voter_id", sa.String(40), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("used_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("used_at", UTCDateTime()),
 )
 
 # Signed-in admin browsers. The cookie names a random session id; only its SHA-256 is kept.
@@ -298,8 +300,8 @@ admin_sessions = sa.Table(
     "admin_sessions",
     metadata,
     sa.Column("id_hash", sa.String(64), primary_key=True),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("expires_at", UTCDateTime(), nullable=False),
 )
 sa.Index("ix_admin_sessions_expires", admin_sessions.c.expires_at)
 
@@ -324,8 +326,8 @@ submissions = sa.Table(
     sa.Column("reason", sa.Text),
     sa.Column("tool_slug", sa.String(64)),
     sa.Column("job_id", sa.BigInteger),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("decided_at", sa.DateTime(timezone=True)),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("decided_at", UTCDateTime()),
 )
 sa.Index("ix_submissions_status_id", submissions.c.status, submissions.c.id)
 sa.Index("ix_submissions_ip_time", submissions.c.ip, submissions.c.created_at)
@@ -372,7 +374,7 @@ tool_panels = sa.Table(
     sa.Column("failed", sa.Integer, nullable=False),
     sa.Column("mean_score", sa.Float),
     sa.Column("ship_pct", sa.Float),
-    sa.Column("reviewed_at", sa.DateTime(timezone=True)),
+    sa.Column("reviewed_at", UTCDateTime()),
     sa.Column("is_sample", sa.Boolean, nullable=False),
 )
 sa.Index("ix_tool_panels_reviewed_at", tool_panels.c.reviewed_at)
