@@ -68,3 +68,30 @@ def test_verified_votes_are_counted_apart(runtime: Runtime) -> None:
     store.verify("a", "a@example.com")
     community = store.community("alpha", 1)
     assert community.verified == 1 and "(1 verified)" in community.note
+
+
+def test_an_address_verifies_one_voter_at_a_time(runtime: Runtime) -> None:
+    """Regression: signing in from a second browser left the first one verified too, so one
+    mailbox could verify a vote from every cookie jar it opened a link in."""
+    runtime.catalog.add(make_tool("Alpha"))
+    store = VoteStore(runtime.engine)
+    for voter, ip in (("jar1", "198.51.100.1"), ("jar2", "198.51.100.2")):
+        store.cast("alpha", voter, ip, VoteValue.ship, OPEN)
+        store.verify(voter, "one@example.com")
+    community = store.community("alpha", 1)
+    assert (community.total, community.verified) == (2, 1)
+    first, second = store.voter("jar1"), store.voter("jar2")
+    assert first is not None and first.email is None and first.verified_at is None
+    assert second is not None and second.email == "one@example.com"
+
+
+def test_a_suspension_follows_the_address_to_a_new_browser(runtime: Runtime) -> None:
+    runtime.catalog.add(make_tool("Alpha"))
+    store = VoteStore(runtime.engine)
+    store.cast("alpha", "old", "198.51.100.1", VoteValue.ship, OPEN)
+    store.verify("old", "banned@example.com")
+    store.void_voter("old")
+    store.verify("fresh", "banned@example.com")
+    with pytest.raises(VoteRefused, match="suspended"):
+        store.cast("alpha", "fresh", "198.51.100.9", VoteValue.ship, OPEN)
+    assert store.community("alpha", 1).total == 0

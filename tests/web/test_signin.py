@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
+from shiporskip.domain.votes import VoteValue
 from shiporskip.runtime import Runtime, open_runtime
 from shiporskip.settings import load_settings
 from shiporskip.storage.votes import VoteStore
 from shiporskip.web.app import create_app
 from tests.factories import make_tool
-from tests.newsletter.conftest import SmtpServer, mail_settings, smtp  # noqa: F401 - fixture
+from tests.live import LiveServer, assert_whole
+from tests.newsletter.conftest import (  # noqa: F401 - smtp is a fixture
+    SmtpServer,
+    mail_settings,
+    smtp,
+)
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 LINK = re.compile(r"https?://\S+/signin/verify\?token=\S+")
@@ -128,3 +136,68 @@ def test_every_vote_box_says_how_to_verify(client: TestClient, rt: Runtime) -> N
     box = page[page.index('<div class="vote-box"') :]
     rules = box[box.index('class="vote-rules"') :]
     assert '<a href="/signin">Sign in to verify your vote</a>' in rules[: rules.index("</p>")]
+
+
+# -- through the real server -------------------------------------------------------------
+VICTIM = "victim@example.com"
+
+
+def live_mail(smtp: SmtpServer) -> dict[str, str]:  # noqa: F811
+    return {k: str(v) for k, v in mail_settings(smtp).items()}
+
+
+def live_ask(browser: httpx.Client, email: str) -> httpx.Response:
+    token = CSRF.search(browser.get("/signin").text)
+    assert token
+    answer = browser.post("/signin", data={"csrf": token.group(1), "email": email})
+    assert_whole(answer)
+    return answer
+
+
+def live_vote(browser: httpx.Client, slug: str, value: str) -> None:
+    session = browser.get("/api/v1/session").json()
+    answer = browser.post(
+        f"/api/v1/tools/{slug}/vote",
+        json={"vote": value},
+        headers={"X-CSRF-Token": session["csrf_token"]},
+    )
+    assert answer.status_code == 200, answer.text
+
+
+def test_a_link_asked_for_by_someone_else_signs_in_only_the_browser_that_opens_it(
+    isolated_env: Path,
+    smtp: SmtpServer,  # noqa: F811
+) -> None:
+    """Regression: the link carried the requester's visitor id, so asking for a link to a
+    stranger's address made the stranger's browser, once it opened the link, vote as the
+    requester from then on (and verified the requester's votes)."""
+    seed = open_runtime(load_settings())
+    seed.catalog.add(make_tool("Alpha"))
+    seed.close()
+    with (
+        LiveServer(isolated_env, live_mail(smtp)) as server,
+        httpx.Client(base_url=server.base_url, timeout=30) as attacker,
+        httpx.Client(base_url=server.base_url, timeout=30) as victim,
+    ):
+        live_vote(attacker, "alpha", "skip")
+        attacker_id = attacker.get("/api/v1/session").json()["voter"]
+        assert live_ask(attacker, VICTIM).status_code == 200
+        link = link_in(smtp, VICTIM)
+        opened = victim.get(link[link.index("/signin/verify") :])
+        assert_whole(opened)
+        assert opened.status_code == 200 and f"signed in as {VICTIM}" in opened.text
+        victim_id = victim.get("/api/v1/session").json()["voter"]
+        assert victim_id != attacker_id, "the victim's browser adopted the requester's id"
+        live_vote(victim, "alpha", "ship")
+        community = victim.get("/api/v1/tools/alpha").json()["community"]
+        assert (community["votes"], community["ships"], community["skips"]) == (2, 1, 1)
+        assert community["verified"] == 1
+    after = open_runtime(load_settings())
+    try:
+        store = VoteStore(after.engine)
+        requester, opener = store.voter(attacker_id), store.voter(victim_id)
+        assert requester is not None and requester.verified_at is None and requester.email is None
+        assert opener is not None and opener.email == VICTIM and opener.verified_at is not None
+        assert store.my_vote("alpha", attacker_id) == VoteValue.skip
+    finally:
+        after.close()

@@ -256,20 +256,30 @@ class VoteStore:
             return [dict(r._mapping) for r in conn.execute(query)]
 
     def verify(self, voter_id: str, email: str, now: datetime | None = None) -> None:
-        """Mark a voter verified by email (a later sign-in with the same email re-verifies)."""
+        """Make a voter the one verified voter of an address (it proved control of it).
+
+        An address verifies one visitor at a time: a sign-in from another browser takes the
+        mark from the previous one, whose votes then count as unverified, so one mailbox
+        cannot verify a vote from every cookie jar it opens. A suspension follows the
+        address to the new visitor.
+        """
         now = now or datetime.now(UTC)
         with self.engine.begin() as conn:
             self.ensure_voter(conn, voter_id, now)
-            conn.execute(
-                sa.update(voters)
-                .where(voters.c.email == email, voters.c.id != voter_id)
-                .values(email=None)
-            )
+            others = voters.c.email == email, voters.c.id != voter_id
+            blocked = conn.scalar(sa.select(sa.func.min(voters.c.blocked_at)).where(*others))
+            conn.execute(sa.update(voters).where(*others).values(email=None, verified_at=None))
             conn.execute(
                 sa.update(voters)
                 .where(voters.c.id == voter_id)
                 .values(email=email, verified_at=now)
             )
+            if blocked is not None:
+                conn.execute(
+                    sa.update(voters)
+                    .where(voters.c.id == voter_id, voters.c.blocked_at.is_(None))
+                    .values(blocked_at=blocked)
+                )
 
     def voter(self, voter_id: str) -> Any | None:
         with self.engine.connect() as conn:

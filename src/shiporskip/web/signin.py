@@ -1,7 +1,13 @@
-"""Optional sign-in by email magic link: it marks a voter as verified.
+"""Optional sign-in by email magic link: it marks the browser that opens it as verified.
 
 The link carries a signed, expiring token naming a one-time id; the id is recorded when
 the link is mailed and accepted once. Whether an address is known is never revealed.
+
+The link proves control of the address and nothing else. Opening it signs in the browser
+that opens it, under that browser's own visitor id; the id of whoever asked for the link
+is never adopted, or anyone could ask for a link to a stranger's address and, once the
+stranger opened it, have that person's browser vote as them. One address verifies one
+visitor at a time (see `VoteStore.verify`).
 """
 
 from __future__ import annotations
@@ -31,7 +37,6 @@ from shiporskip.web.identity import (
     csrf_token,
     request_voter,
     signer,
-    voter_cookie,
     voter_from_cookie,
 )
 from shiporskip.web.site import Meta, SiteDep, is_head
@@ -123,6 +128,7 @@ async def signin_send(request: Request, s: SiteDep) -> Response:
         )
         if recent < PER_ADDRESS_PER_HOUR:
             jti = secrets.token_urlsafe(18)
+            # `voter_id` records who asked, for the audit only: opening the link never uses it.
             conn.execute(
                 sa.insert(magic_links).values(jti=jti, email=email, voter_id=voter, created_at=now)
             )
@@ -169,13 +175,12 @@ def signin_verify(request: Request, s: SiteDep, token: str = "") -> Response:
         )
         if used.rowcount != 1:
             raise HTTPException(400, USED)
-    VoteStore(runtime.engine).verify(row.voter_id, row.email, now)
-    request.state.voter_id = row.voter_id
-    response = _page(
+    # This browser's own visitor id (a new one, with its cookie, if it has none): never the
+    # requester's, which the row keeps only as a record.
+    VoteStore(runtime.engine).verify(request_voter(request), row.email, now)
+    return _page(
         s,
         request,
         signed_in=True,
         message=(f"You are signed in as {row.email}. Your community votes now count as verified."),
     )
-    response.headers.append("set-cookie", voter_cookie(runtime, row.voter_id))
-    return response
