@@ -236,6 +236,13 @@ class Settings:
     mail_rate: float = _setting(
         5.0, "Most newsletter messages sent per second.", example="1", rule=Rule(gt=0, le=10000)
     )
+    mail_requests_ip: int = _setting(
+        5,
+        "Sign-in links and newsletter confirmations one client address may ask for in 10 "
+        "minutes, counted together (by each server process); more get HTTP 429 and no mail.",
+        example="20",
+        rule=Rule(ge=1, le=100000),
+    )
     page_cache_mb: int = _setting(
         64,
         "Memory per server worker for rendered pages, in MB; 0 renders every request. "

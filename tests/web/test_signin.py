@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from shiporskip.domain.votes import VoteValue
 from shiporskip.runtime import Runtime, open_runtime
-from shiporskip.settings import load_settings
+from shiporskip.settings import Settings, load_settings
 from shiporskip.storage.votes import VoteStore
 from shiporskip.web.app import create_app
 from tests.factories import make_tool
@@ -139,6 +139,7 @@ def test_every_vote_box_says_how_to_verify(client: TestClient, rt: Runtime) -> N
 
 
 # -- through the real server -------------------------------------------------------------
+SUBSCRIBE_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 VICTIM = "victim@example.com"
 
 
@@ -201,3 +202,40 @@ def test_a_link_asked_for_by_someone_else_signs_in_only_the_browser_that_opens_i
         assert store.my_vote("alpha", attacker_id) == VoteValue.skip
     finally:
         after.close()
+
+
+def test_one_client_cannot_mail_a_burst_of_addresses(
+    isolated_env: Path,
+    smtp: SmtpServer,  # noqa: F811
+) -> None:
+    """Regression: sign-in links were limited per address only, so one client mailed a
+    different stranger with every request; the newsletter's per-client limit did not count
+    them. Now both share one allowance per client address (`mail_requests_ip`, default 5)."""
+    allowed = Settings().mail_requests_ip
+    with (
+        LiveServer(isolated_env, live_mail(smtp)) as server,
+        httpx.Client(base_url=server.base_url, timeout=30) as client,
+    ):
+        subscribe = SUBSCRIBE_TOKEN.search(client.get("/signin").text)
+        assert subscribe
+        answers: list[httpx.Response] = []
+        for n in range(3 * allowed):
+            email = f"stranger{n}@example.com"
+            if n % 3 == 0:
+                answers.append(live_ask(client, email))
+            elif n % 3 == 1:
+                form = {"csrf_token": subscribe.group(1), "email": email}
+                answers.append(client.post("/newsletter", data=form))
+            else:
+                answers.append(client.post("/api/v1/newsletter", json={"email": email}))
+        statuses = [a.status_code for a in answers]
+        accepted = [202 if "/api/" in str(a.url) else 200 for a in answers[:allowed]]
+        assert statuses[:allowed] == accepted, statuses
+        refused = answers[allowed:]
+        assert {a.status_code for a in refused} == {429}, statuses
+        assert all(int(a.headers["retry-after"]) > 0 for a in refused)
+        assert "no mail was sent" in next(a.text for a in refused if "/signin" in str(a.url))
+        assert "error" in next(a.json() for a in refused if "/api/" in str(a.url))
+        assert smtp.handler.wait_for(allowed)
+    # The server has stopped, so every mail it was going to send has been sent.
+    assert sum(smtp.handler.by_recipient().values()) == allowed

@@ -49,17 +49,21 @@ MAX_FORM_BYTES = 4096
 
 
 def install(app: FastAPI, limiter: TokenBucket | None = None) -> None:
-    """Give every page the subscribe form's signed token, and the app a subscribe rate limit."""
+    """Give every page the subscribe form's signed token, and the app the per-client limit on
+    asking for mail (newsletter confirmations and sign-in links share it)."""
     site = app.state.site
-    signer = signer_for(site.runtime.settings)
+    settings = site.runtime.settings
+    signer = signer_for(settings)
     site.newsletter_token = lambda: form_token(signer)
-    # Five requests at once per client address, then one every two minutes.
-    app.state.newsletter_limiter = limiter or TokenBucket(burst=5, per_second=1 / 120)
+    # `mail_requests_ip` at once per client address, refilled over 10 minutes: per address
+    # limits alone let one client mail a different stranger with every request.
+    burst = settings.mail_requests_ip
+    app.state.mail_limiter = limiter or TokenBucket(burst=burst, per_second=burst / 600)
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    if not hasattr(app.state, "newsletter_limiter"):
+    if not hasattr(app.state, "mail_limiter"):
         install(app)
     yield
 
@@ -132,11 +136,12 @@ def _message(
     return s.render(request, "newsletter/message.html", page, meta, status=status, headers=headers)
 
 
-def _retry_after(request: Request) -> int:
-    limiter: TokenBucket | None = getattr(request.app.state, "newsletter_limiter", None)
+def mail_wait(request: Request) -> int:
+    """Take one mail request from this client's allowance: 0 to go on, else seconds to wait."""
+    limiter: TokenBucket | None = getattr(request.app.state, "mail_limiter", None)
     if limiter is None:
         install(request.app)
-        limiter = request.app.state.newsletter_limiter
+        limiter = request.app.state.mail_limiter
     assert limiter is not None
     return limiter.take(request.client.host if request.client else "unknown")
 
@@ -197,7 +202,7 @@ FormDep = Annotated[dict[str, str], Depends(form_fields)]
 def subscribe_form(
     request: Request, s: SiteDep, fields: FormDep, background: BackgroundTasks
 ) -> Response:
-    wait = _retry_after(request)
+    wait = mail_wait(request)
     if wait:
         text = f"Too many requests from your address; try again in {wait} seconds."
         page = MessagePage(title="Slow down", message=text, ok=False)
@@ -226,7 +231,7 @@ def subscribe_form(
 )
 def api_subscribe(request: Request, body: SubscribeIn, background: BackgroundTasks) -> SubscribeOut:
     """Ask to subscribe an address (double opt-in); the same answer whatever its state."""
-    wait = _retry_after(request)
+    wait = mail_wait(request)
     if wait:
         raise HTTPException(
             429,

@@ -7,7 +7,8 @@ The link proves control of the address and nothing else. Opening it signs in the
 that opens it, under that browser's own visitor id; the id of whoever asked for the link
 is never adopted, or anyone could ask for a link to a stranger's address and, once the
 stranger opened it, have that person's browser vote as them. One address verifies one
-visitor at a time (see `VoteStore.verify`).
+visitor at a time (see `VoteStore.verify`). Mails per client address are limited together
+with newsletter confirmations (`mail_requests_ip`), as well as per address.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from shiporskip.web.identity import (
     signer,
     voter_from_cookie,
 )
+from shiporskip.web.newsletter import mail_wait
 from shiporskip.web.site import Meta, SiteDep, is_head
 
 router = APIRouter()
@@ -113,6 +115,21 @@ async def signin_send(request: Request, s: SiteDep) -> Response:
         email = normalise_email(fields.get("email", ""))
     except UserError as exc:
         return _page(s, request, status=422, error=str(exc), email=fields.get("email", "")[:254])
+    wait = mail_wait(request)
+    if wait:
+        minutes = wait // 60 + 1
+        refused = _page(
+            s,
+            request,
+            status=429,
+            error=(
+                "Too many sign-in links and newsletter confirmations were asked for from your "
+                f"address; no mail was sent, try again in {minutes} minutes."
+            ),
+            email=email,
+        )
+        refused.headers["Retry-After"] = str(wait)
+        return refused
     now = datetime.now(UTC)
     with runtime.engine.begin() as conn:
         recent = (
