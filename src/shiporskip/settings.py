@@ -30,6 +30,12 @@ from shiporskip.errors import UserError
 from shiporskip.settings_checks import Rule
 
 ENV_PREFIX = "SHIPORSKIP_"
+# Settings that are no longer read, and what replaces them: loading stops with this sentence
+# rather than silently ignoring a value the operator relies on.
+RETIRED = {
+    "llm_api_key": "is no longer read, because one key was sent to every provider; set the key "
+    "where it belongs: openai_api_key, anthropic_api_key or llm_server_keys (URL=KEY)",
+}
 DEFAULT_DATA_DIR = Path(platformdirs.user_data_dir("shiporskip"))
 PORT = Rule(ge=1, le=65535)
 AT_LEAST_ONE = Rule(ge=1)
@@ -112,12 +118,32 @@ class Settings:
         example="skeptic=anthropic:claude-sonnet-4-0; buyer=ollama:qwen2.5",
         rule=Rule(allowed="`CRITIC=KIND:MODEL` pairs separated by `;`, or empty"),
     )
-    llm_api_key: str = _setting(
+    openai_api_key: str = _setting(
         "",
-        "API key for the model; when empty, `OPENAI_API_KEY` or `ANTHROPIC_API_KEY` is used. "
-        "Never printed.",
+        "Key for the OpenAI API, sent only to https://api.openai.com (never to a server at "
+        "another address, whatever its kind). Never printed.",
         secret=True,
         example="sk-…",
+        rule=Rule(check=checks.api_key, allowed="one token without spaces, or empty"),
+        shown_default="empty: `OPENAI_API_KEY`",
+    )
+    anthropic_api_key: str = _setting(
+        "",
+        "Key for Anthropic's API, sent only to https://api.anthropic.com. Never printed.",
+        secret=True,
+        example="sk-ant-…",
+        rule=Rule(check=checks.api_key, allowed="one token without spaces, or empty"),
+        shown_default="empty: `ANTHROPIC_API_KEY`",
+    )
+    llm_server_keys: str = _setting(
+        "",
+        "Keys for OpenAI-compatible servers (vLLM, llama.cpp, Ollama, LM Studio, "
+        "`openai-compatible`, or `openai` at another address) as URL=KEY pairs separated by "
+        "';'. A key is sent only to base URLs under its URL (same scheme, host and port); a "
+        "server not listed gets no key, never the OpenAI or Anthropic key. Never printed.",
+        secret=True,
+        example="https://api.groq.com/openai/v1=gsk_…; http://10.0.0.5:8000/v1=token",
+        rule=Rule(check=checks.server_keys, allowed="`URL=KEY` pairs separated by `;`, or empty"),
     )
     llm_base_url: str = _setting(
         "",
@@ -450,6 +476,9 @@ def load_settings(
     env = os.environ if env is None else env
     names = [f.name for f in fields(Settings)]
     problems: list[str] = []
+    for name, replacement in RETIRED.items():
+        if ENV_PREFIX + name.upper() in env:
+            raise UserError(f"{ENV_PREFIX}{name.upper()} {replacement}")
     env_raw = {n: env[ENV_PREFIX + n.upper()] for n in names if ENV_PREFIX + n.upper() in env}
     env_values = _read(env_raw, _Source("env"), problems)
     cli_raw = {k: v for k, v in (overrides or {}).items() if v is not None}
@@ -473,6 +502,8 @@ def load_settings(
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise UserError(f"config file {config_file} is not valid TOML: {exc}") from None
         for name in file_raw:
+            if name in RETIRED:
+                raise UserError(f"{name} in config file {config_file} {RETIRED[name]}")
             if name not in names:
                 raise UserError(
                     f"config file {config_file} has unknown setting {name!r}; "

@@ -243,3 +243,49 @@ def base_url_reaches(base_url: str, host: str, port: int) -> bool:
     if listen in ("0.0.0.0", "::") or named == listen:  # noqa: S104 (comparing, not binding)
         return True
     return named in LOOPBACK_NAMES and listen in LOOPBACK_NAMES
+
+
+# API keys. Where each key may be sent is the LLM registry's decision; here only its shape,
+# and no message ever repeats a key or a server address (which may carry a password).
+
+OPENAI_HOST = "api.openai.com"
+SERVER_KEYS_FIX = "write URL=KEY pairs separated by ';', e.g. http://10.0.0.5:8000/v1=TOKEN"
+
+
+def api_key(value: str) -> str:
+    """Empty (the provider's usual variable is read instead) or one token without spaces."""
+    text = value.strip()
+    if value and not text:
+        raise ValueError("is only spaces; set the key itself, or leave it empty")
+    if any(c.isspace() or not c.isprintable() for c in text):
+        raise ValueError(
+            "is not an API key (it has spaces or line breaks inside); set the key alone"
+        )
+    return text
+
+
+def parse_server_keys(value: str) -> list[tuple[str, str]]:
+    """(base URL, key) pairs from `URL=KEY; URL=KEY`, or ValueError naming the entry by number."""
+    pairs = []
+    entries = [e.strip() for e in value.split(";") if e.strip()]
+    for number, entry in enumerate(entries, 1):
+        url, sep, key = entry.partition("=")
+        url = url.strip().rstrip("/")
+        try:
+            web_url(url)
+            api_key(key)
+            ok = bool(sep and key.strip())
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ValueError(f"has an entry ({number}) that is not URL=KEY; {SERVER_KEYS_FIX}")
+        if (urlsplit(url).hostname or "").lower() == OPENAI_HOST:
+            raise ValueError(
+                f"has an entry ({number}) for {OPENAI_HOST}; set that key in openai_api_key"
+            )
+        pairs.append((url, key.strip()))
+    return pairs
+
+
+def server_keys(value: str) -> str:
+    return "; ".join(f"{url}={key}" for url, key in parse_server_keys(value))

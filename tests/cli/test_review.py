@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -147,8 +148,8 @@ def test_bad_key_is_named(
     code, _, err = run(capsys, "review", tool, "--model", f"openai-compatible:m@{server.base_url}")
     assert code == 1
     assert err.strip().endswith(
-        "rejected the API key (HTTP 401); set a valid key in "
-        "SHIPORSKIP_LLM_API_KEY (or the provider's usual variable)"
+        "wants an API key (HTTP 401) and none is set for it; set it in "
+        f"SHIPORSKIP_LLM_SERVER_KEYS as {server.base_url}=KEY"
     )
     assert len(server.requests) == 7, "a rejected key is not retried"
 
@@ -165,3 +166,27 @@ def test_critics_list_and_show(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Do the arithmetic at real volume" in out and "Tired of:" in out
     code, _, err = run(capsys, "critics", "show", "poet")
     assert code == 1 and "no critic 'poet'" in err
+
+
+def test_a_servers_key_reaches_it_and_is_kept_nowhere(
+    server: FaultServer,
+    tool: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    isolated_env: Path,
+) -> None:
+    key = "tok-audit-SECRET-7"
+    monkeypatch.setenv("SHIPORSKIP_LLM_SERVER_KEYS", f"{server.base_url}={key}")
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-openai-SECRET-8")
+    server.set(("ok", review_json("ship", 70)))
+    model = f"openai-compatible:scripted@{server.base_url}"
+    code, out, err = run(capsys, "review", tool, "--model", model, "--json")
+    assert code == 0, err
+    assert {h["authorization"] for h in server.headers} == {f"Bearer {key}"}
+    _, shown, _ = run(capsys, "tools", "show", tool, "--json")
+    _, settings, _ = run(capsys, "settings", "--json")
+    stored = b"".join(p.read_bytes() for p in isolated_env.glob("shiporskip.db*"))
+    for secret in (key, "sk-openai-SECRET"):
+        assert secret not in out + err + shown + settings + caplog.text
+        assert secret.encode() not in stored

@@ -5,6 +5,7 @@ Each request takes the next behaviour from a queue (the last one repeats):
   ("status", code, headers) an error status with optional headers (e.g. Retry-After)
   ("sleep", seconds)       answer only after `seconds` (to trip the client timeout)
   ("garbage",)             200 with a body that is not JSON
+  ("quote_key", code)      an error status whose message quotes the Authorization header
   ("truncate", text)       a streamed answer cut off mid-way, without a finish reason
   ("stream", text)         a complete streamed answer
 """
@@ -62,6 +63,7 @@ def _chunk(text: str | None, finish: str | None) -> str:
 class FaultServer:
     script: list[Behaviour] = field(default_factory=lambda: [("ok", "{}")])
     requests: list[dict[str, Any]] = field(default_factory=list)
+    headers: list[dict[str, str]] = field(default_factory=list)  # lower-case names
     base_url: str = ""
     in_flight: int = 0
     max_in_flight: int = 0
@@ -71,6 +73,7 @@ class FaultServer:
         with self._lock:
             self.script = list(behaviours)
             self.requests.clear()
+            self.headers.clear()
             self.max_in_flight = 0
 
     def _next(self) -> Behaviour:
@@ -81,6 +84,7 @@ class FaultServer:
         body = await request.json()
         with self._lock:
             self.requests.append(body)
+            self.headers.append(dict(request.headers))
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
@@ -99,6 +103,10 @@ class FaultServer:
             headers = behaviour[2] if len(behaviour) > 2 else {}
             payload = {"error": {"message": f"scripted {behaviour[1]}"}}
             return JSONResponse(payload, status_code=behaviour[1], headers=headers)
+        if kind == "quote_key":  # a careless server that quotes the key in its error
+            quoted = self.headers[-1].get("authorization", "")
+            payload = {"error": {"message": f"bad request from {quoted}"}}
+            return JSONResponse(payload, status_code=behaviour[1])
         if kind == "sleep":
             await asyncio.sleep(behaviour[1])
             return JSONResponse(completion_body("{}"))

@@ -80,10 +80,10 @@ def test_keys_come_from_settings_or_the_providers_variable() -> None:
     with pytest.raises(UserError, match="needs an API key; set OPENAI_API_KEY"):
         api_key(settings, spec, env={})
     assert api_key(settings, spec, env={"OPENAI_API_KEY": "sk-1"}) == "sk-1"
-    keyed = load_settings(overrides={"llm_api_key": "sk-2"})
+    keyed = load_settings(overrides={"openai_api_key": "sk-2", "llm_server_keys": "http://h=t-3"})
     assert api_key(keyed, spec, env={"OPENAI_API_KEY": "sk-1"}) == "sk-2"
-    assert api_key(settings, parse_spec("ollama:x"), env={}) is None
-    assert "sk-2" not in str(keyed.masked())
+    assert api_key(settings, parse_spec("ollama:x"), env={"OPENAI_API_KEY": "sk-1"}) is None
+    assert "sk-2" not in str(keyed.masked()) and "t-3" not in str(keyed.masked())
 
 
 def test_structured_mode_defaults_per_server_and_override() -> None:

@@ -43,11 +43,18 @@ class Received:
 
 @dataclass
 class Recorder:
-    """An aiosmtpd handler that keeps every message; it can refuse, defer or be slow."""
+    """An aiosmtpd handler that keeps every message; it can refuse, defer, be slow or hold one."""
 
     refuse: set[str] = field(default_factory=set)  # RCPT answered 550
     defer: Counter[str] = field(default_factory=Counter)  # RCPT answered 451 this many times
     delay: float = 0.0  # seconds before answering the end of DATA
+    # Keep the message, then close the connection instead of answering, this many times.
+    drop: Counter[str] = field(default_factory=Counter)
+    # The hold_at-th message (1-based) is kept, then its reply waits until `release` is set:
+    # `held` tells a test the sender is now stuck in that window, with no timing involved.
+    hold_at: int = 0
+    held: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
     received: list[Received] = field(default_factory=list)
     arrived: threading.Condition = field(default_factory=threading.Condition)
 
@@ -70,6 +77,16 @@ class Recorder:
                 Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.content)
             )
             self.arrived.notify_all()
+            hold = self.hold_at == len(self.received)
+            drop = [r for r in envelope.rcpt_tos if self.drop[r] > 0]
+        for address in drop:
+            self.drop[address] -= 1
+        if drop:
+            server.transport.close()
+            return "421 4.4.2 connection dropped (test)"
+        if hold:
+            self.held.set()
+            await asyncio.get_running_loop().run_in_executor(None, self.release.wait)
         if self.delay:
             await asyncio.sleep(self.delay)
         return "250 2.0.0 queued"
@@ -108,6 +125,7 @@ def running_smtp() -> Iterator[SmtpServer]:
     try:
         yield SmtpServer("127.0.0.1", port, handler)
     finally:
+        handler.release.set()  # a held reply would keep the server's loop from stopping
         controller.stop()
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from shiporskip.cli.main import main
+from shiporskip.newsletter import IssueStore
 from shiporskip.runtime import Runtime
 from tests.newsletter.conftest import SmtpServer, mail_settings
 from tests.newsletter.helpers import add_tool, confirmed, vote
@@ -97,3 +98,50 @@ def test_send_and_count_subscribers(
     }
     code, out, _ = run(capsys, "newsletter", "subscribers")
     assert code == 0 and "2 subscribers" in out and "confirmed" in out
+
+    code, out, err = run(capsys, "digest", "status", "--json")  # default: the last week
+    assert code == 0, err
+    shown = json.loads(out)
+    assert shown["week"] == str(last_week()) and shown["recipients"] == 2
+    assert shown["counts"] == {
+        "sent": 1,
+        "unknown": 0,
+        "failed": 0,
+        "pending": 0,
+        "sending": 0,
+        "refused": 1,
+        "skipped": 0,
+    }
+    attempted = datetime.fromisoformat(shown["last_attempt_at"])
+    assert abs(attempted - datetime.now(UTC)) < timedelta(minutes=5)
+    code, out, _ = run(capsys, "digest", "status", str(last_week()))
+    assert code == 0 and f"{last_week()}: Ship or Skip {last_week()}" in out
+    assert "refused" in out and "Complete since" in out and "to continue" not in out
+
+
+@pytest.mark.parametrize(
+    ("week", "message"),
+    [
+        ("garbage", "week 'garbage' is not an ISO week; use the form 2026-W47"),
+        ("2026-W54", "2026 has no week 54; its ISO weeks run from 2026-W01 to 2026-W53"),
+    ],
+)
+def test_status_of_a_malformed_week_is_a_usage_error(
+    sqlite_runtime: Runtime, capsys: pytest.CaptureFixture[str], week: str, message: str
+) -> None:
+    code, out, err = run(capsys, "digest", "status", week)
+    assert code == 2 and out == ""
+    assert f"Error: Invalid value for 'WEEK': {message}\n" in err
+    assert IssueStore(sqlite_runtime.engine).list() == []
+
+
+def test_status_of_a_week_never_sent_says_so(
+    sqlite_runtime: Runtime, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run(capsys, "digest", "status", "2026-W40", "--json")
+    assert code == 1 and out == ""
+    assert err == (
+        "Error: no digest has been sent for 2026-W40; "
+        "`shiporskip digest send --week 2026-W40` sends it\n"
+    )
+    assert IssueStore(sqlite_runtime.engine).list() == []

@@ -139,6 +139,37 @@ def test_refused_addresses_are_recorded_and_transient_ones_retried_then_failed(
     assert smtp.handler.defer["down@example.com"] == 95
 
 
+def test_a_connection_lost_during_data_is_sent_again_with_the_same_message_id(
+    mail_runtime: Runtime, smtp: SmtpServer
+) -> None:
+    reviewed_last_week(mail_runtime)
+    confirmed(
+        mail_runtime, "a@example.com", "b@example.com", "c@example.com", now=datetime.now(UTC)
+    )
+    smtp.handler.drop["b@example.com"] = 2  # the server keeps it twice but never answers
+    smtp.handler.drop["c@example.com"] = 99
+    report = send_digest(mail_runtime, str(last_week()), retry_delays=FAST)
+    assert states(mail_runtime) == {
+        "a@example.com": "sent",
+        "b@example.com": "sent",
+        "c@example.com": "unknown",
+    }
+    assert smtp.handler.by_recipient() == {
+        "a@example.com": 1,
+        "b@example.com": 3,
+        "c@example.com": 4,
+    }
+    for address in ("b@example.com", "c@example.com"):
+        assert len({m["Message-ID"] for m in smtp.handler.to(address)}) == 1
+    reasons = {email: (state, reason) for email, state, reason in report.failures}
+    assert reasons["c@example.com"][1].startswith(
+        "gave up after 4 attempts: connection lost while the server was receiving the message"
+    )
+    before = len(smtp.handler.received)
+    send_digest(mail_runtime, str(last_week()), retry_delays=FAST)
+    assert len(smtp.handler.received) == before  # out of attempts: it stays unknown
+
+
 def test_sending_is_paced_by_mail_rate(smtp: SmtpServer, sqlite_mail_runtime: Runtime) -> None:
     runtime = sqlite_mail_runtime
     runtime.settings = replace(runtime.settings, mail_rate=20.0)

@@ -11,10 +11,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from shiporskip.cli.common import cells, console, print_json, runtime
-from shiporskip.newsletter import SubscriberStore, send_digest
+from shiporskip.errors import UserError
+from shiporskip.newsletter import IsoWeek, SubscriberStore, parse_week, resolve_week, send_digest
+from shiporskip.newsletter.campaign import digest_status, utcnow
+from shiporskip.newsletter.issues import IssueStatus
 from shiporskip.newsletter.preview import write_preview
 
-app = typer.Typer(help="The weekly digest: preview it, send it.")
+app = typer.Typer(help="The weekly digest: preview it, send it, see where it stands.")
 newsletter_app = typer.Typer(help="The newsletter's subscribers.")
 
 WeekOpt = Annotated[
@@ -60,10 +63,10 @@ def preview(
 
 @app.command("send")
 def send(ctx: typer.Context, week: WeekOpt = None) -> None:
-    """Send a week's digest to every confirmed subscriber, at most once each.
+    """Send a week's digest to every confirmed subscriber, at least once each.
 
     Safe to run again: a run that was stopped resumes where it stopped, and a message that
-    may or may not have gone out when it stopped is reported as unknown, never re-sent.
+    may or may not have gone out when it stopped is sent again with the same Message-ID.
 
     Example: SHIPORSKIP_SMTP_HOST=smtp.example.com shiporskip digest send --week 2026-W47
     """
@@ -89,6 +92,84 @@ def send(ctx: typer.Context, week: WeekOpt = None) -> None:
         console.print(f"  {state}: {email}: {reason}", markup=False)
     if len(report.failures) > 20:
         console.print(f"  … and {len(report.failures) - 20} more", markup=False)
+
+
+def _week_argument(text: str) -> IsoWeek:
+    # A malformed week is a usage error (exit code 2), named in one sentence.
+    try:
+        return parse_week(text)
+    except UserError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+# Shown in this order; the three states a run can still change come right after "sent".
+_STATUS_ORDER = ("sent", "unknown", "failed", "pending", "sending", "refused", "skipped")
+
+
+def _status_json(status: IssueStatus) -> dict[str, object]:
+    issue = status.issue
+    return {
+        "week": issue.week,
+        "subject": issue.subject,
+        "recipients": sum(status.counts.values()),
+        "counts": {state: status.counts[state] for state in _STATUS_ORDER},
+        "last_attempt_at": status.last_attempt_at,
+        "completed_at": issue.completed_at,
+        "sender": status.sender,
+    }
+
+
+def _status_lines(status: IssueStatus) -> list[str]:
+    issue, counts = status.issue, status.counts
+    when = status.last_attempt_at
+    out = [f"Last attempted {when:%Y-%m-%d %H:%M:%S} UTC." if when else "Not attempted yet."]
+    if status.sender:
+        out.append(f"Being sent now by {status.sender}.")
+    elif counts["sending"]:
+        out.append(
+            f"{counts['sending']} message(s) were in flight when their sender stopped; the next "
+            f"`digest send --week {issue.week}` sends them again with the same Message-ID."
+        )
+    if not status.sender and (counts["pending"] or counts["unknown"]):
+        out.append(f"Run `shiporskip digest send --week {issue.week}` to continue.")
+    elif issue.completed_at:
+        out.append(f"Complete since {issue.completed_at:%Y-%m-%d %H:%M:%S} UTC.")
+    return out
+
+
+@app.command("status")
+def status(
+    ctx: typer.Context,
+    week: Annotated[
+        IsoWeek | None,
+        typer.Argument(
+            metavar="WEEK",
+            parser=_week_argument,
+            help="ISO week such as 2026-W47 (default: the last complete week).",
+            show_default=False,
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """Show where a week's digest stands: recipients sent, unknown, failed, pending.
+
+    Example: shiporskip digest status 2026-W47 --json
+    """
+    with runtime(ctx) as rt:
+        found = digest_status(rt, resolve_week(week, utcnow()))
+    if as_json:
+        print_json(_status_json(found))
+        return
+    table = Table(
+        title=f"{found.issue.week}: {found.issue.subject}", title_justify="left", show_edge=False
+    )
+    table.add_column("state")
+    table.add_column("recipients", justify="right")
+    for state in _STATUS_ORDER:
+        table.add_row(*cells(state, found.counts[state]))
+    console.print(table, markup=False)
+    for line in _status_lines(found):
+        console.print(line, markup=False)
 
 
 @newsletter_app.command("subscribers")

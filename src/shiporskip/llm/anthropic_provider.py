@@ -17,6 +17,9 @@ from shiporskip.llm.base import (
 )
 from shiporskip.llm.openai_compat import TOOL_NAME, parse_retry_after
 
+# Pinned rather than left to ANTHROPIC_BASE_URL, so the Anthropic key goes to Anthropic only.
+ANTHROPIC_API_URL = "https://api.anthropic.com"
+
 
 class AnthropicProvider(Provider):
     kind = "anthropic"
@@ -26,8 +29,8 @@ class AnthropicProvider(Provider):
         self,
         model: str,
         *,
-        api_key: str | None,
-        base_url: str | None = None,
+        api_key: str,
+        base_url: str = ANTHROPIC_API_URL,
         timeout: float = 120.0,
     ) -> None:
         super().__init__(model)
@@ -68,7 +71,7 @@ class AnthropicProvider(Provider):
             if status in (401, 403):
                 raise PermanentError(
                     f"Anthropic rejected the API key (HTTP {status}); "
-                    "set a valid ANTHROPIC_API_KEY or SHIPORSKIP_LLM_API_KEY"
+                    "set a valid ANTHROPIC_API_KEY or SHIPORSKIP_ANTHROPIC_API_KEY"
                 ) from exc
             if status == 404:
                 raise PermanentError(

@@ -23,8 +23,10 @@ from shiporskip.llm.base import (
     clamp_lengths,
     tls_context,
 )
+from shiporskip.settings_checks import OPENAI_HOST
 
 TOOL_NAME = "submit_review"
+NO_KEY = "no-key"
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -56,20 +58,38 @@ class OpenAICompatible(Provider):
         stream: bool = False,
         kind: str | None = None,
         timeout: float = 120.0,
+        key_setting: str = "SHIPORSKIP_LLM_SERVER_KEYS",
     ) -> None:
         super().__init__(model)
         self.base_url = base_url.rstrip("/")
         self.mode = mode
         self.stream = stream
+        self.has_key = bool(api_key)
+        self.key_setting = key_setting
         if kind:
             self.kind = kind
         self.client = openai.AsyncOpenAI(
             base_url=self.base_url,
-            api_key=api_key or "not-needed",
+            # The SDK insists on a key; a keyless server gets none (see _send_only_own_headers).
+            api_key=api_key or NO_KEY,
             max_retries=0,  # retries are the Resilient wrapper's job
             timeout=timeout,
-            http_client=openai.DefaultAsyncHttpxClient(verify=tls_context()),
+            http_client=openai.DefaultAsyncHttpxClient(
+                verify=tls_context(), event_hooks={"request": [self._send_only_own_headers]}
+            ),
         )
+
+    async def _send_only_own_headers(self, request: httpx.Request) -> None:
+        """Drop what the SDK would add from the OpenAI account's environment.
+
+        The SDK reads OPENAI_ORG_ID and OPENAI_PROJECT_ID for every client, whatever its base
+        URL; they name the operator's OpenAI account and belong to api.openai.com alone.
+        """
+        if request.url.host != OPENAI_HOST:
+            for name in ("openai-organization", "openai-project"):
+                request.headers.pop(name, None)
+        if not self.has_key:
+            request.headers.pop("authorization", None)
 
     def describe(self) -> str:
         return f"{self.kind}:{self.model} at {self.base_url}"
@@ -176,15 +196,22 @@ class OpenAICompatible(Provider):
     def _status_error(self, exc: openai.APIStatusError) -> Exception:
         status = exc.status_code
         detail = _detail(exc)
+        if self.has_key:  # a server may quote the key back; the error is stored and shown
+            detail = detail.replace(self.client.api_key, "********")
         if status == 429 or status >= 500 or status in (408, 409, 425):
             retry_after = parse_retry_after(exc.response.headers.get("retry-after"))
             return TransientError(
                 f"{self.base_url} answered HTTP {status}{detail}", retry_after=retry_after
             )
+        if status in (401, 403) and not self.has_key:
+            return PermanentError(
+                f"{self.base_url} wants an API key (HTTP {status}) and none is set for it; "
+                f"set it in {self.key_setting}"
+            )
         if status in (401, 403):
             return PermanentError(
                 f"{self.base_url} rejected the API key (HTTP {status}); "
-                "set a valid key in SHIPORSKIP_LLM_API_KEY (or the provider's usual variable)"
+                f"set a valid key in {self.key_setting}"
             )
         if status == 404:
             return PermanentError(

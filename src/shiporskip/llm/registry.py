@@ -7,29 +7,31 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from shiporskip.errors import UserError
 from shiporskip.llm.base import Provider, StructuredMode
 from shiporskip.settings import Settings
+from shiporskip.settings_checks import OPENAI_HOST, parse_server_keys
+
+OPENAI_API_URL = f"https://{OPENAI_HOST}/v1"
 
 
 @dataclass(frozen=True, slots=True)
 class Kind:
     base_url: str | None
     mode: StructuredMode
-    key_env: str | None = None
-    needs_key: bool = False
     local: bool = False
 
 
 KINDS: dict[str, Kind] = {
-    "openai": Kind("https://api.openai.com/v1", StructuredMode.json_schema, "OPENAI_API_KEY", True),
-    "anthropic": Kind(None, StructuredMode.tool, "ANTHROPIC_API_KEY", True),
+    "openai": Kind(OPENAI_API_URL, StructuredMode.json_schema),
+    "anthropic": Kind(None, StructuredMode.tool),
     "ollama": Kind("http://127.0.0.1:11434/v1", StructuredMode.json_schema, local=True),
     "vllm": Kind("http://127.0.0.1:8000/v1", StructuredMode.json_schema, local=True),
     "llamacpp": Kind("http://127.0.0.1:8080/v1", StructuredMode.json_object_schema, local=True),
     "lmstudio": Kind("http://127.0.0.1:1234/v1", StructuredMode.json_schema, local=True),
-    "openai-compatible": Kind(None, StructuredMode.json_schema, "OPENAI_API_KEY"),
+    "openai-compatible": Kind(None, StructuredMode.json_schema),
     "gguf": Kind(None, StructuredMode.json_object_schema, local=True),
 }
 
@@ -92,6 +94,20 @@ def parse_spec(text: str, *, base_url_override: str = "") -> ModelSpec:
         )
     if not base.startswith(("http://", "https://")):
         raise UserError(f"base URL {base!r} must start with http:// or https://")
+    # Messages below never repeat the address: it may hold a secret. The spec is stored with
+    # every review and shown to the operator, so no secret may stay in it either.
+    try:
+        parts = urlsplit(base)
+        parts.port  # noqa: B018 (reading it checks it)
+    except ValueError:
+        raise UserError(
+            f"the address of {kind}:{model} is not a web address; write http(s)://HOST[:PORT]/v1"
+        ) from None
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise UserError(
+            f"the address of {kind}:{model} carries a password, query or fragment; give the "
+            "server's key in SHIPORSKIP_LLM_SERVER_KEYS (URL=KEY) instead"
+        )
     return ModelSpec(kind, model, base.rstrip("/"))
 
 
@@ -133,29 +149,102 @@ def structured_mode(settings: Settings, spec: ModelSpec) -> StructuredMode:
         ) from None
 
 
+# A key belongs to a destination, not to a kind name: the OpenAI key goes only to the OpenAI
+# API, whichever kind points there, and every other server gets only the key configured for its
+# own address. So a third-party or self-hosted server never receives another provider's key.
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPlan:
+    """The key one model is sent and the setting an operator changes to fix it."""
+
+    key: str | None
+    setting: str
+
+
+def _is_openai_api(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme == "https" and parts.hostname == OPENAI_HOST and parts.port in (None, 443)
+
+
+def _same_server(key_url: str, base_url: str) -> bool:
+    """Whether base_url lies under key_url: same scheme, host and port, and a path below."""
+    a, b = urlsplit(key_url), urlsplit(base_url)
+    defaults = {"http": 80, "https": 443}
+    if (a.scheme, a.hostname, a.port or defaults[a.scheme]) != (
+        b.scheme,
+        b.hostname,
+        b.port or defaults.get(b.scheme),
+    ):
+        return False
+    prefix, path = a.path.rstrip("/"), b.path.rstrip("/")
+    return path == prefix or path.startswith(prefix + "/")
+
+
+def server_key(settings: Settings, base_url: str) -> str | None:
+    """The llm_server_keys key for a server (the longest matching URL wins), or None."""
+    try:
+        pairs = parse_server_keys(settings.llm_server_keys)
+    except ValueError as exc:  # settings built without loading; the message names no key
+        raise UserError(f"llm_server_keys {exc}") from None
+    matches = [(len(url), key) for url, key in pairs if _same_server(url, base_url)]
+    return max(matches)[1] if matches else None
+
+
+def _own_key(
+    value: str, setting: str, variable: str, spec: ModelSpec, env: Mapping[str, str]
+) -> str:
+    """A hosted API's key: its setting, else the provider's usual variable; never another's."""
+    key = value or env.get(variable, "").strip()
+    if not key:
+        raise UserError(
+            f"{spec.kind}:{spec.model} needs an API key; set {variable} or "
+            f"SHIPORSKIP_{setting.upper()}"
+        )
+    if any(c.isspace() or not c.isprintable() for c in key):
+        raise UserError(
+            f"{variable} is not an API key (it has spaces or line breaks inside); set the key alone"
+        )
+    return key
+
+
+def key_plan(settings: Settings, spec: ModelSpec, env: Mapping[str, str] | None = None) -> KeyPlan:
+    """Which key goes with a model, decided by where its requests go."""
+    env = os.environ if env is None else env
+    if spec.kind == "gguf":
+        return KeyPlan(None, "")
+    if spec.kind == "anthropic":
+        key = _own_key(
+            settings.anthropic_api_key, "anthropic_api_key", "ANTHROPIC_API_KEY", spec, env
+        )
+        return KeyPlan(key, "ANTHROPIC_API_KEY or SHIPORSKIP_ANTHROPIC_API_KEY")
+    assert spec.base_url is not None
+    if _is_openai_api(spec.base_url):
+        key = _own_key(settings.openai_api_key, "openai_api_key", "OPENAI_API_KEY", spec, env)
+        return KeyPlan(key, "OPENAI_API_KEY or SHIPORSKIP_OPENAI_API_KEY")
+    return KeyPlan(
+        server_key(settings, spec.base_url),
+        f"SHIPORSKIP_LLM_SERVER_KEYS as {spec.base_url}=KEY",
+    )
+
+
 def api_key(
     settings: Settings, spec: ModelSpec, env: Mapping[str, str] | None = None
 ) -> str | None:
-    env = os.environ if env is None else env
-    info = KINDS[spec.kind]
-    key = settings.llm_api_key or (env.get(info.key_env, "") if info.key_env else "")
-    if info.needs_key and not key:
-        raise UserError(
-            f"{spec.kind}:{spec.model} needs an API key; "
-            f"set {info.key_env} or SHIPORSKIP_LLM_API_KEY"
-        )
-    return key or None
+    """The key sent with a model's requests (None: no key at all)."""
+    return key_plan(settings, spec, env).key
 
 
 def build_provider(
     settings: Settings, spec: ModelSpec, env: Mapping[str, str] | None = None
 ) -> Provider:
     """A provider for one spec. Imports of optional SDKs happen only when needed."""
-    key = api_key(settings, spec, env)
+    plan = key_plan(settings, spec, env)
     if spec.kind == "anthropic":
         from shiporskip.llm.anthropic_provider import AnthropicProvider
 
-        return AnthropicProvider(spec.model, api_key=key, timeout=settings.llm_timeout)
+        assert plan.key is not None
+        return AnthropicProvider(spec.model, api_key=plan.key, timeout=settings.llm_timeout)
     if spec.kind == "gguf":
         from shiporskip.llm.gguf import LocalGGUF
 
@@ -166,7 +255,8 @@ def build_provider(
     return OpenAICompatible(
         spec.model,
         base_url=spec.base_url,
-        api_key=key,
+        api_key=plan.key,
+        key_setting=plan.setting,
         mode=structured_mode(settings, spec),
         stream=settings.llm_stream,
         kind=spec.kind,

@@ -1,4 +1,4 @@
-"""The newsletter: double opt-in subscribers, the weekly digest, and at-most-once sending.
+"""The newsletter: double opt-in subscribers, the weekly digest, and at-least-once sending.
 
 The weekly job calls `send_digest(runtime)`; the CLI and the web routes use the rest.
 """

@@ -1,7 +1,13 @@
-"""Send a week's digest to every confirmed subscriber: at most once each, resumable, paced."""
+"""Send a week's digest to every confirmed subscriber: at least once each, resumable, paced.
+
+A message whose fate is unknown (the sender was killed, or the connection dropped during
+DATA) is sent again, with the Message-ID of the first attempt: losing a subscriber's issue
+silently is worse than a second copy that a deduplicating receiver drops.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -13,11 +19,12 @@ from shiporskip.errors import UserError
 from shiporskip.newsletter import issues as states
 from shiporskip.newsletter.addresses import mask_email
 from shiporskip.newsletter.digest import build_digest
-from shiporskip.newsletter.issues import Issue, IssueStore, SendRow
+from shiporskip.newsletter.issues import Issue, IssueStatus, IssueStore, SendRow
 from shiporskip.newsletter.render import digest_message, render_issue, sender_address
 from shiporskip.newsletter.send import (
     REFUSED,
     TRANSIENT,
+    UNKNOWN,
     DeliveryError,
     Mailer,
     SmtpMailer,
@@ -25,7 +32,7 @@ from shiporskip.newsletter.send import (
 )
 from shiporskip.newsletter.subscribers import CONFIRMED, SubscriberStore
 from shiporskip.newsletter.tokens import signer_for, unsubscribe_token
-from shiporskip.newsletter.weeks import IsoWeek, check_ended, resolve_week
+from shiporskip.newsletter.weeks import IsoWeek, check_ended, parse_week, resolve_week
 from shiporskip.runtime import Runtime
 from shiporskip.security import Signer
 from shiporskip.settings import Settings
@@ -51,7 +58,8 @@ class SendReport:
     sample: bool = False
     empty: bool = False
     sent_now: int = 0
-    recovered: int = 0
+    recovered: int = 0  # rows a killed run left in "sending"
+    resent: int = 0  # "unknown" rows queued again this run, with their first Message-ID
     elapsed: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
     failures: list[tuple[str, str, str]] = field(default_factory=list)
@@ -79,9 +87,11 @@ class SendReport:
             "recipients are marked sent.",
         ]
         if self.recovered:
+            out.append(f"{self.recovered} message(s) were being sent when a previous run stopped.")
+        if self.resent:
             out.append(
-                f"{self.recovered} message(s) were being sent when a previous run stopped: "
-                "recorded as unknown, not sent again."
+                f"{self.resent} message(s) that may or may not have arrived were sent again "
+                "with their first Message-ID, so a receiver that has it can drop the copy."
             )
         for state in (states.UNKNOWN, states.REFUSED, states.FAILED, states.SKIPPED):
             if self.count(state):
@@ -187,6 +197,7 @@ class _Run:
             recipient=row.email,
             base_url=base,
             unsubscribe_url=f"{base}/newsletter/unsubscribe?token={token}",
+            message_id=message_id(self.issue, row.subscriber_id, settings.mail_from),
         )
 
     def _failed(self, row: SendRow, exc: DeliveryError) -> None:
@@ -205,8 +216,26 @@ class _Run:
         elif exc.kind == TRANSIENT:
             reason = f"gave up after {attempt} attempts: {exc.reason}"
             self.store.finish(row.id, states.FAILED, now, reason)
+        elif exc.kind == UNKNOWN and attempt <= len(self.delays):
+            # The server may have it: the retry carries the same Message-ID (at least once).
+            retry_at = now + timedelta(seconds=self.delays[attempt - 1])
+            self.store.defer(row.id, retry_at, exc.reason, now)
         else:
-            self.store.finish(row.id, states.UNKNOWN, now, exc.reason)
+            reason = f"gave up after {attempt} attempts: {exc.reason}"
+            self.store.finish(row.id, states.UNKNOWN, now, reason)
+
+
+def message_id(issue: Issue, subscriber_id: int, mail_from: str) -> str:
+    """The Message-ID of one subscriber's copy of an issue: the same on every attempt.
+
+    Derived, not random, so a re-send after a crash repeats the first attempt's ID with
+    nothing stored before sending. The issue's creation time keeps IDs of two databases
+    (staging and production sending the same week from one domain) apart.
+    """
+    created = f"{issue.created_at.astimezone(UTC):%Y%m%dT%H%M%S%f}"
+    key = f"shiporskip-digest:{issue.id}:{created}:{subscriber_id}".encode()
+    digest = hashlib.sha256(key).hexdigest()[:32]
+    return f"<digest.{issue.week}.{digest}@{sender_address(mail_from).domain}>"
 
 
 def _issue_for(runtime: Runtime, week: IsoWeek, store: IssueStore, now: datetime) -> Issue | None:
@@ -231,8 +260,9 @@ def send_digest(
 ) -> SendReport:
     """Send a week's digest (default: the last complete week); safe to run again after a crash.
 
-    Every confirmed subscriber gets the issue at most once. Rows a killed run left in
-    "sending" are reported as unknown and not re-sent; pending rows are sent now.
+    Every confirmed subscriber gets the issue at least once. Rows a killed run left in
+    "sending" become unknown and are sent again with their first Message-ID; pending rows
+    are sent now; sent, refused and failed rows never again.
     """
     settings = runtime.settings
     require_smtp(settings)
@@ -249,6 +279,9 @@ def send_digest(
     report = SendReport(week=issue.week, subject=issue.subject, sample=issue.is_sample)
     with store.lease(issue, now) as holder:
         report.recovered = store.recover(issue.id, now)
+        # A message gets as many attempts in all as a transient failure does, counting those
+        # a crash cut short: one that kills its sender every time ends "unknown", not looping.
+        report.resent = store.resend_unknown(issue.id, now, len(retry_delays) + 1)
         store.enqueue(issue.id, now)
         total = store.counts(issue.id)[states.PENDING]
         mailer = mailer_factory(settings)
@@ -265,3 +298,15 @@ def send_digest(
     report.elapsed = time.monotonic() - started
     log.info("digest %s: %s", issue.week, "; ".join(report.lines()))
     return report
+
+
+def digest_status(runtime: Runtime, week: str | IsoWeek) -> IssueStatus:
+    """Where a week's issue stands, or a UserError when it was never sent."""
+    iso = week if isinstance(week, IsoWeek) else parse_week(week)
+    store = IssueStore(runtime.engine)
+    issue = store.get(str(iso))
+    if issue is None:
+        raise UserError(
+            f"no digest has been sent for {iso}; `shiporskip digest send --week {iso}` sends it"
+        )
+    return store.status(issue, utcnow())

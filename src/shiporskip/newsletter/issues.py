@@ -3,7 +3,8 @@
 Send states: pending -> sending -> sent | refused | failed | unknown, and pending ->
 skipped when the subscriber left before their turn. A row is marked "sending" and
 committed before the SMTP conversation starts, so after a crash a "sending" row means
-"may have been delivered": it becomes "unknown" and is never sent again.
+"may have been delivered": it becomes "unknown", and the next run sends it again with the
+same Message-ID (at least once; a receiver that already has it can drop the copy).
 """
 
 from __future__ import annotations
@@ -55,6 +56,16 @@ class SendRow:
     email: str
     attempts: int
     subscriber_status: str
+
+
+@dataclass(frozen=True, slots=True)
+class IssueStatus:
+    """Where an issue's delivery stands: rows by state, the last attempt, a live sender."""
+
+    issue: Issue
+    counts: dict[str, int]
+    last_attempt_at: datetime | None
+    sender: str | None  # host:pid of a sender holding a live lease, None when none runs
 
 
 def _issue(row: Any) -> Issue:
@@ -175,7 +186,7 @@ class IssueStore:
             raise UserError("another `digest send` took over this issue; stopping here")
 
     def recover(self, issue_id: int, now: datetime) -> int:
-        """Rows a dead sender left in 'sending' become 'unknown' (never re-sent)."""
+        """Rows a dead sender left in 'sending' become 'unknown' (see `resend_unknown`)."""
         with self.engine.begin() as conn:
             result = conn.execute(
                 sa.update(sends)
@@ -185,6 +196,20 @@ class IssueStore:
                     error="the sender stopped during delivery; it may or may not have arrived",
                     updated_at=now,
                 )
+            )
+        return int(result.rowcount)
+
+    def resend_unknown(self, issue_id: int, now: datetime, max_attempts: int) -> int:
+        """'unknown' rows with attempts left become pending again, due now; returns how many.
+
+        The cap keeps a message that kills its sender every time from being sent forever.
+        """
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                sa.update(sends)
+                .where(sends.c.issue_id == issue_id, sends.c.state == UNKNOWN)
+                .where(sends.c.attempts < max_attempts)
+                .values(state=PENDING, next_attempt_at=None, updated_at=now)
             )
         return int(result.rowcount)
 
@@ -281,6 +306,23 @@ class IssueStore:
         with self.engine.connect() as conn:
             found = {state: int(n) for state, n in conn.execute(query)}
         return {state: found.get(state, 0) for state in SEND_STATES}
+
+    def status(self, issue: Issue, now: datetime) -> IssueStatus:
+        """The issue's counts by state, when a row was last attempted, and who is sending."""
+        last = sa.select(sa.func.max(sends.c.updated_at)).where(
+            sends.c.issue_id == issue.id, sends.c.attempts > 0
+        )
+        lease = sa.select(issues.c.sender, issues.c.sender_seen_at).where(issues.c.id == issue.id)
+        with self.engine.connect() as conn:
+            attempted = conn.scalar(last)
+            holder, seen = conn.execute(lease).one()
+        live = bool(holder) and seen is not None and now - aware(seen) < LEASE_TTL
+        return IssueStatus(
+            issue=issue,
+            counts=self.counts(issue.id),
+            last_attempt_at=aware(attempted) if attempted else None,
+            sender=holder if live and _alive(holder) else None,
+        )
 
     def complete(self, issue_id: int, now: datetime) -> None:
         with self.engine.begin() as conn:

@@ -99,14 +99,16 @@ def sender_address(mail_from: str) -> Address:
     return address
 
 
-def _message(mail_from: str, recipient: str, subject: str) -> EmailMessage:
+def _message(
+    mail_from: str, recipient: str, subject: str, message_id: str | None = None
+) -> EmailMessage:
     sender = sender_address(mail_from)
     message = EmailMessage(policy=_BODY_POLICY)
     message["From"] = sender
     message["To"] = Address(addr_spec=recipient)
     message["Subject"] = one_line(subject)
     message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid("shiporskip", domain=sender.domain)
+    message["Message-ID"] = message_id or make_msgid("shiporskip", domain=sender.domain)
     return message
 
 
@@ -117,9 +119,13 @@ def digest_message(
     recipient: str,
     base_url: str,
     unsubscribe_url: str,
+    message_id: str | None = None,
 ) -> EmailMessage:
-    """One subscriber's digest mail: text and HTML parts, RFC 8058 one-click unsubscribe."""
-    message = _message(mail_from, recipient, content.subject)
+    """One subscriber's digest mail: text and HTML parts, RFC 8058 one-click unsubscribe.
+
+    `message_id` is given when sending, so a re-sent copy repeats the first one's ID.
+    """
+    message = _message(mail_from, recipient, content.subject, message_id)
     mailto = sender_address(mail_from).addr_spec
     message["List-Unsubscribe"] = f"<{unsubscribe_url}>, <mailto:{mailto}?subject=unsubscribe>"
     message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

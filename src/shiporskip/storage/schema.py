@@ -211,8 +211,8 @@ newsletter_issues = sa.Table(
     sa.Column("sender_seen_at", UTCDateTime()),
 )
 
-# Each (issue, subscriber) at most once: the row is marked "sending" and committed before
-# the SMTP conversation, so a crash leaves evidence instead of a silent re-send.
+# One row per (issue, subscriber): the row is marked "sending" and committed before the
+# SMTP conversation, so a crash leaves evidence of the copy that may or may not have left.
 newsletter_sends = sa.Table(
     "newsletter_sends",
     metadata,
