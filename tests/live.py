@@ -118,3 +118,33 @@ def assert_whole(response: httpx.Response) -> None:
             f"{response.request.method} {response.url}: declared {declared} bytes, "
             f"got {len(response.content)}"
         )
+
+
+# Paths other sites may frame (the embed widget, the badge).
+FRAMED_PATHS = ("/embed/", "/badge/")
+
+
+def assert_security_headers(response: httpx.Response, https: bool = False) -> None:
+    """The headers every answer carries (`web/headers.py`): a Content-Security-Policy that
+    runs no inline script, nosniff, a Referrer-Policy, framing refused except for embeds,
+    and HSTS when (and only when) the site's base_url is `https`."""
+    where = f"{response.request.method} {response.url} ({response.status_code})"
+    headers = response.headers
+    assert headers.get("x-content-type-options") == "nosniff", where
+    assert headers.get("referrer-policy"), where
+    policy = headers.get("content-security-policy", "")
+    directives = {p.split()[0]: p.split()[1:] for p in policy.split(";") if p.strip()}
+    assert "default-src" in directives, f"{where}: policy {policy!r}"
+    scripts = directives.get("script-src", directives["default-src"])
+    assert "'unsafe-inline'" not in scripts and "'unsafe-eval'" not in scripts, where
+    assert directives.get("object-src", directives["default-src"]) == ["'none'"], where
+    assert directives.get("base-uri") == ["'none'"], where
+    assert "form-action" in directives, where
+    if response.url.path.startswith(FRAMED_PATHS):
+        assert directives.get("frame-ancestors") != ["'none'"], where
+        assert "x-frame-options" not in headers, where
+    else:
+        assert directives.get("frame-ancestors") == ["'none'"], where
+        assert headers.get("x-frame-options") == "DENY", where
+    hsts = headers.get("strict-transport-security")
+    assert hsts == ("max-age=31536000" if https else None), f"{where}: HSTS {hsts!r}"

@@ -446,7 +446,7 @@ def test_sign_in_by_mail_and_cast_a_verified_vote(journey_site: Site, open_page:
     box = page.locator(f"#vote-{slug}")
     box.get_by_role("button", name="Ship").click()
     page.wait_for_function(
-        f"document.querySelector('#vote-{slug} legend').textContent.includes('Ship')"
+        f"() => document.querySelector('#vote-{slug} legend').textContent.includes('Ship')"
     )
     assert "1 vote" in box.inner_text() and "verified" not in box.inner_text()
 
@@ -500,7 +500,7 @@ def test_vote_with_and_without_javascript(journey_site: Site, open_page: OpenPag
     scripted.evaluate("window.__notReloaded = true")
     scripted.locator(f"#vote-{slug}").get_by_role("button", name="Ship").click()
     scripted.wait_for_function(
-        f"document.querySelector('#vote-{slug} legend').textContent.includes('Ship')"
+        f"() => document.querySelector('#vote-{slug} legend').textContent.includes('Ship')"
     )
     assert scripted.evaluate("window.__notReloaded === true"), "the vote reloaded the page"
     assert "1 vote" in scripted.locator(f"#vote-{slug}").inner_text()

@@ -192,13 +192,13 @@ def test_voting_updates_in_place_and_counts(site: str, open_page: OpenPage) -> N
     box = page.locator("#vote-moondream2")
     box.locator("button.vote-ship").click()
     page.wait_for_function(
-        "document.querySelector('#vote-moondream2 legend').textContent.includes('Ship')"
+        "() => document.querySelector('#vote-moondream2 legend').textContent.includes('Ship')"
     )
     assert page.evaluate("window.__notReloaded === true"), "updated in place, no reload"
     assert "1 vote so far" in page.locator("#vote-moondream2").inner_text()
     page.locator("#vote-moondream2 button.vote-skip").click()
     page.wait_for_function(
-        "document.querySelector('#vote-moondream2 legend').textContent.includes('Skip')"
+        "() => document.querySelector('#vote-moondream2 legend').textContent.includes('Skip')"
     )
     assert "1 vote so far" in page.locator("#vote-moondream2").inner_text(), "changed, not added"
     assert errors == []

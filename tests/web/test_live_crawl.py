@@ -7,7 +7,8 @@ a category, a newsletter week, a 404 per family, error pages and query variants.
 answer must have the expected status and content type, a body as long as its
 Content-Length, and parse (HTML with html5lib in strict mode, JSON, XML); a HEAD must answer
 the same status and type with no body. A route missing from `CRAWL` fails the coverage
-test, so a new route is crawled from the day it is added. Every asset an HTML page loads
+test, so a new route is crawled from the day it is added. Every answer (GET, HEAD, 304)
+carries the security headers of `web/headers.py`. Every asset an HTML page loads
 (scripts, stylesheets, icons, images) is local and loads too: /api/docs included.
 """
 
@@ -41,7 +42,7 @@ from shiporskip.web.app import create_app
 from shiporskip.web.identity import signer
 from tests.conftest import postgres_schema_url
 from tests.factories import make_tool
-from tests.live import LOG_FAILURES, LiveServer, assert_whole
+from tests.live import LOG_FAILURES, LiveServer, assert_security_headers, assert_whole
 
 ADMIN_TOKEN = "crawl-admin-token-0123456789"
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -406,6 +407,21 @@ def assets(tree: ET.Element) -> set[str]:
     return found
 
 
+def inline_code(tree: ET.Element) -> list[str]:
+    """What the Content-Security-Policy refuses to run: inline scripts, on* handlers and
+    (outside the newsletter issue's mail HTML, see `web/headers.py`) style attributes."""
+    found = []
+    for element in tree.iter():
+        if element.tag == "script" and not element.get("src"):
+            found.append("an inline <script>")
+        if element.tag == "style":
+            found.append("a <style> element")
+        found += [f"{name}= on <{element.tag}>" for name in element.attrib if name.startswith("on")]
+        if element.get("style") is not None:
+            found.append(f"style= on <{element.tag}>")
+    return found
+
+
 LOADED: dict[str, set[str]] = {}
 
 
@@ -422,21 +438,27 @@ def test_every_get_route_answers_whole_through_the_real_server(live: Live, visit
     if visit.location is not None:
         assert response.headers["location"] == visit.location
     tree = check_body(visit, response)
+    assert_security_headers(response)
 
     head = client.head(url)
     live.assert_logged_nothing_since(logged, f"HEAD {visit}")
     assert head.status_code == visit.status, f"HEAD {visit}: {head.status_code}"
     assert head.content == b"", f"HEAD {visit}: a body of {len(head.content)} bytes"
     assert head.headers.get("content-type") == response.headers.get("content-type")
+    assert_security_headers(head)
 
     tag = response.headers.get("etag")
     if tag and visit.status == 200 and "set-cookie" not in response.headers:
         again = client.get(url, headers={"if-none-match": tag})
         assert again.status_code == 304, f"{visit}: revalidating {tag} gave {again.status_code}"
         assert again.content == b"" and "content-length" not in again.headers
+        assert_security_headers(again)
 
     if tree is None:
         return
+    issue = visit.url == "/newsletter/archive/{week}"
+    inline = [f for f in inline_code(tree) if not (issue and f.startswith("style="))]
+    assert not inline, f"{visit}: {inline}"
     seen = LOADED.setdefault(live.server.base_url, set())
     for src in sorted(assets(tree) - seen):
         parts = urlsplit(src)
@@ -445,6 +467,7 @@ def test_every_get_route_answers_whole_through_the_real_server(live: Live, visit
         assert asset.status_code == 200, f"{visit}: {src} answers {asset.status_code}"
         assert_whole(asset)
         assert asset.content, f"{visit}: {src} is empty"
+        assert_security_headers(asset)
         seen.add(src)
 
 

@@ -31,6 +31,7 @@ from shiporskip.web import (
 )
 from shiporskip.web.caching import PageCache
 from shiporskip.web.guard import RefuseNul, bounded_validation_error
+from shiporskip.web.headers import SecurityHeaders
 from shiporskip.web.moved import MovedSlugs
 from shiporskip.web.site import HERE, Meta, Site
 
@@ -119,4 +120,6 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.add_middleware(PageCache, site=site)
     # Before anything reads the database: a NUL in the address names nothing.
     app.add_middleware(RefuseNul, handler=http_error)
+    # Outside the cache: pages from memory, 304s and HEADs get the headers too.
+    app.add_middleware(SecurityHeaders, base_url=runtime.settings.base_url)
     return app

@@ -52,7 +52,7 @@ EMBED_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors *"
 )
-BADGE_CSP = "default-src 'none'; frame-ancestors *"
+BADGE_CSP = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors *"
 
 
 class EmbedCard(BaseModel):

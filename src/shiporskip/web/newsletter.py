@@ -37,6 +37,7 @@ from shiporskip.newsletter.weeks import parse_week
 from shiporskip.security import TokenError
 from shiporskip.settings import Settings
 from shiporskip.web.bodies import parse_form
+from shiporskip.web.headers import policy
 from shiporskip.web.site import Meta, Page, SiteDep, is_head, runtime_of
 
 log = logging.getLogger(__name__)
@@ -375,7 +376,9 @@ def archive_issue(request: Request, s: SiteDep, week: str) -> Response:
         path=page.issue.url,
         og_type="article",
     )
-    return s.render(request, "newsletter/issue.html", page, meta)
+    # The issue is the mail's HTML, styled by style attributes as mail must be.
+    headers = {"Content-Security-Policy": policy(style_attributes=True)}
+    return s.render(request, "newsletter/issue.html", page, meta, headers=headers)
 
 
 @router.get("/api/v1/newsletter/archive", response_model=ArchivePage, tags=["newsletter"])
