@@ -25,6 +25,7 @@ from tests.newsletter.conftest import (  # noqa: F401 - smtp is a fixture
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 LINK = re.compile(r"https?://\S+/signin/verify\?token=\S+")
+LINK_TOKEN = re.compile(r'name="token" value="([^"]+)"')
 
 
 @pytest.fixture
@@ -56,16 +57,27 @@ def link_in(smtp: SmtpServer, address: str) -> str:  # noqa: F811
     return found.group(0).replace("http://testserver", "")
 
 
+def press(browser: TestClient | httpx.Client, page: str) -> httpx.Response:
+    """Press the button on a sign-in link's page, as the browser that opened it."""
+    csrf, token = CSRF.search(page), LINK_TOKEN.search(page)
+    assert csrf and token, page
+    return browser.post("/signin/verify", data={"csrf": csrf.group(1), "token": token.group(1)})
+
+
 def test_magic_link_verifies_the_voter(client: TestClient, rt: Runtime, smtp: SmtpServer) -> None:  # noqa: F811
     status, text = ask(client, "Reader@Example.COM")
     assert status == 200 and "a sign-in link is on its way" in text
     link = link_in(smtp, "Reader@example.com")
     path = link.split("://", 1)[-1]
     path = path[path.index("/") :]
-    # A mail scanner's HEAD sees a working link and does not use it up.
+    # A mail scanner's HEAD or GET sees a working link, signs nobody in and uses nothing up.
     checked = client.head(path)
     assert checked.status_code == 200 and checked.content == b""
-    r = client.get(path)
+    scanned = TestClient(client.app).get(path)
+    assert scanned.status_code == 200 and "signed in as" not in scanned.text
+    opened = client.get(path)
+    assert opened.status_code == 200 and "Sign in as Reader@example.com" in opened.text
+    r = press(client, opened.text)
     assert r.status_code == 200 and "signed in as Reader@example.com" in r.text
     voter = VoteStore(rt.engine).voter(client.get("/api/v1/session").json()["voter"])
     assert voter is not None and voter.verified_at is not None
@@ -74,6 +86,26 @@ def test_magic_link_verifies_the_voter(client: TestClient, rt: Runtime, smtp: Sm
     again = client.get(path)
     assert again.status_code == 400 and "already used" in again.text
     assert client.head(path).status_code == 400
+    assert press(client, opened.text).status_code == 400
+
+
+def test_the_button_needs_this_browsers_form_token(
+    client: TestClient,
+    rt: Runtime,
+    smtp: SmtpServer,  # noqa: F811
+) -> None:
+    """A page on another site cannot press the button for a visitor (login CSRF)."""
+    ask(client, "reader@example.com")
+    path = link_in(smtp, "reader@example.com")
+    token = LINK_TOKEN.search(client.get(path).text)
+    assert token
+    other = TestClient(client.app)
+    other.get("/signin")
+    forged = other.post("/signin/verify", data={"token": token.group(1), "csrf": "forged"})
+    assert forged.status_code == 403
+    cookieless = TestClient(client.app).post("/signin/verify", data={"token": token.group(1)})
+    assert cookieless.status_code == 403 and "visitor cookie" in cookieless.text
+    assert client.get(path).status_code == 200, "a refused press used the link up"
 
 
 def test_unknown_addresses_get_the_same_answer(client: TestClient, smtp: SmtpServer) -> None:  # noqa: F811
@@ -186,7 +218,10 @@ def test_a_link_asked_for_by_someone_else_signs_in_only_the_browser_that_opens_i
         link = link_in(smtp, VICTIM)
         opened = victim.get(link[link.index("/signin/verify") :])
         assert_whole(opened)
-        assert opened.status_code == 200 and f"signed in as {VICTIM}" in opened.text
+        assert opened.status_code == 200 and f"Sign in as {VICTIM}" in opened.text
+        signed_in = press(victim, opened.text)
+        assert_whole(signed_in)
+        assert signed_in.status_code == 200 and f"signed in as {VICTIM}" in signed_in.text
         victim_id = victim.get("/api/v1/session").json()["voter"]
         assert victim_id != attacker_id, "the victim's browser adopted the requester's id"
         live_vote(victim, "alpha", "ship")

@@ -3,12 +3,14 @@
 The link carries a signed, expiring token naming a one-time id; the id is recorded when
 the link is mailed and accepted once. Whether an address is known is never revealed.
 
-The link proves control of the address and nothing else. Opening it signs in the browser
-that opens it, under that browser's own visitor id; the id of whoever asked for the link
-is never adopted, or anyone could ask for a link to a stranger's address and, once the
-stranger opened it, have that person's browser vote as them. One address verifies one
-visitor at a time (see `VoteStore.verify`). Mails per client address are limited together
-with newsletter confirmations (`mail_requests_ip`), as well as per address.
+The link proves control of the address and nothing else. Opening it shows one button;
+pressing it (a POST with this browser's CSRF token) signs in that browser under its own
+visitor id, and a mail scanner that fetches the link uses nothing up. The id of whoever
+asked for the link is never adopted, or anyone could ask for a link to a stranger's
+address and, once the stranger opened it, have that person's browser vote as them. One
+address verifies one visitor at a time (see `VoteStore.verify`). Mails per client address
+are limited together with newsletter confirmations (`mail_requests_ip`), as well as per
+address.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, HTTPException, Request
@@ -41,7 +44,7 @@ from shiporskip.web.identity import (
     voter_from_cookie,
 )
 from shiporskip.web.newsletter import mail_wait
-from shiporskip.web.site import Meta, SiteDep, is_head
+from shiporskip.web.site import Meta, SiteDep
 
 router = APIRouter()
 
@@ -57,6 +60,7 @@ def _page(s: SiteDep, request: Request, **page: object) -> Response:
     page.setdefault("error", None)
     page.setdefault("message", None)
     page.setdefault("signed_in", False)
+    page.setdefault("link_token", None)
     meta = Meta(
         title="Sign in · shiporskip",
         description="Verify your votes by email.",
@@ -81,9 +85,10 @@ def _message(runtime: Runtime, recipient: str, link: str) -> EmailMessage:
     message["Date"] = formatdate(usegmt=True)
     message["Message-ID"] = make_msgid("shiporskip", domain=sender.domain)
     message.set_content(
-        "Open this link within 30 minutes to sign in and have your community votes count as "
-        f"verified:\n\n{link}\n\nThe link works once. If you did not ask for it, ignore this "
-        "mail: nothing happens unless the link is opened.\n"
+        "Open this link within 30 minutes and press Sign in to have your community votes in "
+        f"that browser count as verified:\n\n{link}\n\nThe link works once. "
+        "If you did not ask for it, ignore this mail: nothing happens unless the button is "
+        "pressed.\n"
     )
     return message
 
@@ -168,23 +173,50 @@ async def signin_send(request: Request, s: SiteDep) -> Response:
     )
 
 
-@router.get("/signin/verify", response_class=HTMLResponse, include_in_schema=False)
-def signin_verify(request: Request, s: SiteDep, token: str = "") -> Response:
-    runtime = s.runtime
+def _link(runtime: Runtime, token: str) -> Any:
+    """The unused sign-in link a token names, or HTTP 400 saying what to do."""
     try:
         jti = signer(runtime).unsign("signin", token, max_age=LINK_MINUTES * 60)
     except TokenError as exc:
         raise HTTPException(400, f"{exc}: request a new sign-in link at /signin") from None
+    with runtime.engine.connect() as conn:
+        row = conn.execute(sa.select(magic_links).where(magic_links.c.jti == str(jti))).first()
+    if row is None:
+        raise HTTPException(400, "this sign-in link is not valid; request a new one at /signin")
+    if row.used_at is not None:
+        raise HTTPException(400, USED)
+    return row
+
+
+@router.get("/signin/verify", response_class=HTMLResponse, include_in_schema=False)
+def signin_confirm(request: Request, s: SiteDep, token: str = "") -> Response:
+    """The link's page: one button. Fetching it (a mail scanner does) uses nothing up."""
+    row = _link(s.runtime, token)
+    return _page(
+        s,
+        request,
+        message=f"Press the button to sign in as {row.email} in this browser.",
+        link_token=token,
+        email=row.email,
+    )
+
+
+@router.post("/signin/verify", response_class=HTMLResponse, include_in_schema=False)
+async def signin_verify(request: Request, s: SiteDep) -> Response:
+    runtime = s.runtime
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise HTTPException(413, f"the request is larger than {MAX_BODY} bytes")
+    fields = {k: v[0] for k, v in parse_form(body, keep_blank_values=False).items()}
+    voter = voter_from_cookie(runtime, request)
+    if voter is None:
+        raise HTTPException(
+            403, "your visitor cookie is missing; open the link from the mail again"
+        )
+    check_csrf(runtime, voter, fields.get("csrf"))
+    row = _link(runtime, fields.get("token", ""))
     now = datetime.now(UTC)
     with runtime.engine.begin() as conn:
-        row = conn.execute(sa.select(magic_links).where(magic_links.c.jti == str(jti))).first()
-        if row is None:
-            raise HTTPException(400, "this sign-in link is not valid; request a new one at /signin")
-        if is_head(request):
-            # A link checker's HEAD learns whether the link works; only a GET uses it.
-            if row.used_at is not None:
-                raise HTTPException(400, USED)
-            return _page(s, request, message="Open this link to sign in.")
         used = conn.execute(
             sa.update(magic_links)
             .where(magic_links.c.jti == row.jti, magic_links.c.used_at.is_(None))
@@ -192,9 +224,8 @@ def signin_verify(request: Request, s: SiteDep, token: str = "") -> Response:
         )
         if used.rowcount != 1:
             raise HTTPException(400, USED)
-    # This browser's own visitor id (a new one, with its cookie, if it has none): never the
-    # requester's, which the row keeps only as a record.
-    VoteStore(runtime.engine).verify(request_voter(request), row.email, now)
+    # This browser's own visitor id: never the requester's, which the row keeps as a record.
+    VoteStore(runtime.engine).verify(voter, row.email, now)
     return _page(
         s,
         request,
