@@ -157,6 +157,10 @@ def serve(
             "host": settings.host,
             "port": settings.port,
             "log_level": settings.log_level,
+            # uvicorn kills a worker that has not answered its health ping within this
+            # many seconds; its default (5) killed every worker still importing the app on
+            # a busy machine, again and again, so the server never answered.
+            "timeout_worker_healthcheck": 60,
         }
         if workers == 1:
             uvicorn.run(create_app(rt), **options)  # type: ignore[arg-type]
