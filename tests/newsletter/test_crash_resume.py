@@ -1,7 +1,8 @@
 """Kill `digest send` with SIGKILL mid-way, start it again: nobody loses the issue.
 
 The SMTP server keeps the fifth message, then holds its "250 queued" until the test says
-so; the test kills the sender while it waits. The sender cannot know whether that copy was
+so; the test kills the sender (`digest send`, or the worker running the digest job) while
+it waits. The sender cannot know whether that copy was
 delivered. Delivery is at least once: the next run sends it again with the Message-ID of
 the first attempt (a deduplicating receiver drops the second copy), sends the rest once,
 and never re-sends what was marked sent.
@@ -14,15 +15,17 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from shiporskip.jobs.worker import open_queue
 from shiporskip.newsletter.issues import IssueStore
 from shiporskip.runtime import Runtime
-from shiporskip.storage.schema import newsletter_sends
+from shiporskip.storage.schema import jobs, newsletter_sends
 from tests.newsletter.conftest import SmtpServer, mail_settings
 from tests.newsletter.helpers import add_tool, confirmed, vote
 from tests.newsletter.test_send import last_week
@@ -118,3 +121,45 @@ def test_sigkill_in_the_middle_of_a_send_then_resume(
     third = subprocess.run(send, env=env, capture_output=True, text=True, timeout=120)
     assert third.returncode == 0 and "Sent 0 now" in third.stdout
     assert len(smtp.handler.received) == len(SUBSCRIBERS) + 1
+
+
+def test_sigkill_of_the_worker_mid_send_then_the_job_retry_resends(
+    mail_runtime: Runtime, smtp: SmtpServer, isolated_env: Path
+) -> None:
+    slug = add_tool(mail_runtime, "Alpha")
+    vote(mail_runtime, slug, "SSSSKKK", last_week().start + timedelta(days=1))
+    confirmed(mail_runtime, *SUBSCRIBERS, now=datetime.now(UTC))
+    week = str(last_week())
+    # The key the worker's weekly scheduler uses, so it cannot queue a second digest job.
+    assert open_queue(mail_runtime).enqueue("send_digest", {"week": week}, key=f"digest:{week}")
+    env = cli_env(mail_runtime, smtp, isolated_env)
+    env.update(SHIPORSKIP_JOB_ENGINE="embedded", SHIPORSKIP_JOB_LEASE="2")
+    env["SHIPORSKIP_DAILY_TIME"] = "off"
+    worker = cli("worker", "--burst", "--poll", "0.2")
+
+    smtp.handler.hold_at = HOLD_AT
+    first = subprocess.Popen(worker, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        assert smtp.handler.held.wait(timeout=60), "the worker never reached the held message"
+    finally:
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait()
+    smtp.handler.release.set()
+    assert Counter(rows(mail_runtime).values()) == {"sent": 4, "sending": 1, "pending": 7}
+    in_flight = next(e for e, s in rows(mail_runtime).items() if s == "sending")
+
+    # The dead worker's job lease has to run out before another worker may claim the job.
+    with mail_runtime.engine.connect() as conn:
+        locked_until = conn.scalar(sa.select(jobs.c.locked_until))
+    assert locked_until is not None
+    while datetime.now(UTC) <= locked_until:
+        time.sleep(0.1)
+    second = subprocess.run(worker, env=env, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stdout + second.stderr
+
+    assert smtp.handler.by_recipient() == {e: 2 if e == in_flight else 1 for e in SUBSCRIBERS}
+    first_copy, second_copy = smtp.handler.to(in_flight)
+    assert first_copy["Message-ID"] == second_copy["Message-ID"]
+    assert set(rows(mail_runtime).values()) == {"sent"}
+    [done] = open_queue(mail_runtime).list("done")
+    assert done.args == {"week": week}
