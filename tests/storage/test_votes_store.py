@@ -5,10 +5,14 @@ from __future__ import annotations
 import threading
 
 import pytest
+import sqlalchemy as sa
+from alembic import command
 
 from shiporskip.domain.votes import VoteValue
 from shiporskip.errors import UserError
 from shiporskip.runtime import Runtime
+from shiporskip.storage import migrate
+from shiporskip.storage.schema import voters
 from shiporskip.storage.votes import Limits, VoteRefused, VoteStore
 from tests.factories import make_tool
 
@@ -95,3 +99,18 @@ def test_a_suspension_follows_the_address_to_a_new_browser(runtime: Runtime) -> 
     with pytest.raises(VoteRefused, match="suspended"):
         store.cast("alpha", "fresh", "198.51.100.9", VoteValue.ship, OPEN)
     assert store.community("alpha", 1).total == 0
+
+
+def test_the_migration_unverifies_voters_that_lost_their_address(runtime: Runtime) -> None:
+    """What the old rule left behind: a voter without an address still counted as verified."""
+    runtime.catalog.add(make_tool("Alpha"))
+    store = VoteStore(runtime.engine)
+    for voter, ip in (("jar1", "198.51.100.1"), ("jar2", "198.51.100.2")):
+        store.cast("alpha", voter, ip, VoteValue.ship, OPEN)
+        store.verify(voter, f"{voter}@example.com")
+    command.downgrade(migrate._config(runtime.engine), "0012")
+    with runtime.engine.begin() as conn:
+        conn.execute(sa.update(voters).where(voters.c.id == "jar1").values(email=None))
+    assert store.community("alpha", 1).verified == 2
+    migrate.upgrade(runtime.engine)
+    assert store.community("alpha", 1).verified == 1
