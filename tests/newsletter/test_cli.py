@@ -112,6 +112,7 @@ def test_send_and_count_subscribers(
         "refused": 1,
         "skipped": 0,
     }
+    assert "T" in shown["last_attempt_at"] and shown["last_attempt_at"].endswith("+00:00")
     attempted = datetime.fromisoformat(shown["last_attempt_at"])
     assert abs(attempted - datetime.now(UTC)) < timedelta(minutes=5)
     code, out, _ = run(capsys, "digest", "status", str(last_week()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import webbrowser
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -106,6 +107,10 @@ def _week_argument(text: str) -> IsoWeek:
 _STATUS_ORDER = ("sent", "unknown", "failed", "pending", "sending", "refused", "skipped")
 
 
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
 def _status_json(status: IssueStatus) -> dict[str, object]:
     issue = status.issue
     return {
@@ -113,8 +118,8 @@ def _status_json(status: IssueStatus) -> dict[str, object]:
         "subject": issue.subject,
         "recipients": sum(status.counts.values()),
         "counts": {state: status.counts[state] for state in _STATUS_ORDER},
-        "last_attempt_at": status.last_attempt_at,
-        "completed_at": issue.completed_at,
+        "last_attempt_at": _iso(status.last_attempt_at),
+        "completed_at": _iso(issue.completed_at),
         "sender": status.sender,
     }
 
