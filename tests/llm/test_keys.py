@@ -22,7 +22,7 @@ from tests.llm.fault_server import FaultServer, serve
 
 OPENAI_KEY = "sk-openai-SECRET-1"
 ANTHROPIC_KEY = "sk-ant-SECRET-2"
-SERVER_KEY = "tok-own-SECRET-3"
+SERVER_KEY = "tok-own-3"
 IDS = ["builder", "skeptic", "buyer", "user"]
 REQUEST = CompletionRequest(system="s", messages=(ChatMessage("user", "u"),))
 
@@ -39,6 +39,8 @@ def operator_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", ANTHROPIC_KEY)
     monkeypatch.setenv("OPENAI_ORG_ID", "org-operator")
     monkeypatch.setenv("OPENAI_PROJECT_ID", "proj-operator")
+    custom = "Authorization: Bearer sk-custom-SECRET\nX-Gateway-Key: gw-SECRET"
+    monkeypatch.setenv("OPENAI_CUSTOM_HEADERS", custom)
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9/elsewhere")
 
 
@@ -60,8 +62,9 @@ def sent_headers(server: FaultServer, settings: Settings, model: str) -> dict[st
 
 def assert_no_hosted_secrets(headers: dict[str, str]) -> None:
     text = repr(headers)
-    for secret in (OPENAI_KEY, ANTHROPIC_KEY, "org-operator", "proj-operator"):
+    for secret in (OPENAI_KEY, ANTHROPIC_KEY, "org-operator", "proj-operator", "-SECRET"):
         assert secret not in text
+    assert "x-gateway-key" not in headers
 
 
 def test_a_server_gets_no_key_when_none_is_set_for_it(server: FaultServer) -> None:

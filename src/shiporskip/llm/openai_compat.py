@@ -7,6 +7,7 @@ configuration (`StructuredMode`), not a subclass per server.
 from __future__ import annotations
 
 import email.utils
+import os
 import time
 from typing import Any
 
@@ -68,6 +69,11 @@ class OpenAICompatible(Provider):
         self.key_setting = key_setting
         if kind:
             self.kind = kind
+        # The SDK sends what it finds in the OpenAI account's environment (OPENAI_ORG_ID,
+        # OPENAI_PROJECT_ID, OPENAI_CUSTOM_HEADERS) with every client, whatever its base URL;
+        # like the OpenAI key, it belongs to api.openai.com alone.
+        self._openai_only = {"openai-organization", "openai-project", *_custom_header_names()}
+        self._authorization = f"Bearer {api_key}" if api_key else None
         self.client = openai.AsyncOpenAI(
             base_url=self.base_url,
             # The SDK insists on a key; a keyless server gets none (see _send_only_own_headers).
@@ -80,15 +86,14 @@ class OpenAICompatible(Provider):
         )
 
     async def _send_only_own_headers(self, request: httpx.Request) -> None:
-        """Drop what the SDK would add from the OpenAI account's environment.
-
-        The SDK reads OPENAI_ORG_ID and OPENAI_PROJECT_ID for every client, whatever its base
-        URL; they name the operator's OpenAI account and belong to api.openai.com alone.
-        """
-        if request.url.host != OPENAI_HOST:
-            for name in ("openai-organization", "openai-project"):
-                request.headers.pop(name, None)
-        if not self.has_key:
+        """Away from api.openai.com: this server's own key or none, and no OpenAI headers."""
+        if request.url.host == OPENAI_HOST:
+            return
+        for name in self._openai_only:
+            request.headers.pop(name, None)
+        if self._authorization:
+            request.headers["authorization"] = self._authorization
+        else:
             request.headers.pop("authorization", None)
 
     def describe(self) -> str:
@@ -226,6 +231,12 @@ class OpenAICompatible(Provider):
 
     async def aclose(self) -> None:
         await self.client.close()
+
+
+def _custom_header_names() -> set[str]:
+    """The headers OPENAI_CUSTOM_HEADERS ("Name: value" lines) makes the SDK send."""
+    lines = os.environ.get("OPENAI_CUSTOM_HEADERS", "").splitlines()
+    return {line.split(":", 1)[0].strip().lower() for line in lines if ":" in line}
 
 
 def _detail(exc: openai.APIStatusError) -> str:
