@@ -8,7 +8,9 @@ in-process client hides both).
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -57,7 +59,13 @@ class LiveServer:
         command = [str(COMMAND), "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [*command, *self.args], env=self.env, stdout=log, stderr=subprocess.STDOUT
+                [*command, *self.args],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                # Its own process group, so `stop` can end worker processes the server
+                # left behind (uvicorn's workers outlive a parent that was killed).
+                start_new_session=True,
             )
         self._wait_for_health()
         return self
@@ -73,14 +81,18 @@ class LiveServer:
             self.assert_clean_log()
 
     def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
+        if self.process is None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        # Workers still running once the server is gone were left behind: end them too.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
