@@ -19,7 +19,7 @@ import yaml
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
-from pydantic import Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from shiporskip.catalog import describe_validation_error
 from shiporskip.domain.tools import Tool
@@ -52,6 +52,7 @@ from shiporskip.web.admin_auth import (
 )
 from shiporskip.web.bodies import parse_json
 from shiporskip.web.identity import check_csrf, csrf_token, request_voter, voter_from_cookie
+from shiporskip.web.openapi import errors, json_body
 from shiporskip.web.site import Meta, Page, runtime_of
 from shiporskip.web.submit import Invalid, read_body, read_form, store
 
@@ -415,6 +416,18 @@ async def edit_form(request: Request, sid: Session, slug: str) -> Response:
 
 # -- the JSON API (Bearer token) ---------------------------------------------------------
 API: dict[str, Any] = {"dependencies": [Depends(bearer)], "tags": ["admin"]}
+# Any call: no token or a wrong one (401; 429 after repeated failures), the admin area off
+# (404), an action refused (`_run`: 404, 422).
+REFUSALS = (401, 404, 422, 429)
+
+
+class RejectIn(BaseModel):
+    reason: str = Field(description="Why; the submitter sees it on the status page.")
+
+
+class VoidIn(BaseModel):
+    voter: str | None = Field(default=None, description="A voter id, from the vote events.")
+    ip: str | None = Field(default=None, description="An address or network: 203.0.113.0/24.")
 
 
 async def _json(request: Request) -> dict[str, Any]:
@@ -427,34 +440,46 @@ async def _json(request: Request) -> dict[str, Any]:
     return data
 
 
-@router.get("/api/v1/admin/submissions", **API)
+@router.get("/api/v1/admin/submissions", **API, responses=errors(*REFUSALS))
 def api_submissions(request: Request, status: str | None = PENDING) -> dict[str, Any]:
     """Submissions in a state (pending by default), newest first, with the submitter's email."""
     found = _run(lambda: store(runtime_of(request)).list(status))
     return {"count": len(found), "submissions": [s.to_data() for s in found]}
 
 
-@router.post("/api/v1/admin/submissions/{submission_id}/approve", **API)
+@router.post(
+    "/api/v1/admin/submissions/{submission_id}/approve", **API, responses=errors(*REFUSALS, 409)
+)
 def api_approve(request: Request, submission_id: int) -> dict[str, Any]:
     """Approve: the tool goes into the catalog and its review is queued."""
     return _run(lambda: approve(runtime_of(request), submission_id)).to_data()
 
 
-@router.post("/api/v1/admin/submissions/{submission_id}/reject", **API)
+@router.post(
+    "/api/v1/admin/submissions/{submission_id}/reject",
+    **API,
+    responses=errors(*REFUSALS, 409, 413),
+    openapi_extra=json_body(RejectIn),
+)
 async def api_reject(request: Request, submission_id: int) -> dict[str, Any]:
     """Reject with `{"reason": "..."}` (required; the submitter sees it)."""
     reason = str((await _json(request)).get("reason") or "")
     return _run(lambda: store(runtime_of(request)).reject(submission_id, reason)).to_data()
 
 
-@router.get("/api/v1/admin/votes/events", **API)
+@router.get("/api/v1/admin/votes/events", **API, responses=errors(*REFUSALS))
 def api_events(request: Request, limit: int = 100) -> dict[str, Any]:
     """The vote audit log, newest first."""
     events = VoteStore(runtime_of(request).engine).events(max(1, min(limit, 1000)))
     return {"count": len(events), "events": events}
 
 
-@router.post("/api/v1/admin/votes/void", **API)
+@router.post(
+    "/api/v1/admin/votes/void",
+    **API,
+    responses=errors(*REFUSALS, 413),
+    openapi_extra=json_body(VoidIn),
+)
 async def api_void(request: Request) -> dict[str, Any]:
     """Void every vote of `{"voter": ID}` or `{"ip": "203.0.113.0/24"}`; counts recompute."""
     data = await _json(request)
@@ -463,27 +488,27 @@ async def api_void(request: Request) -> dict[str, Any]:
     return {"voided": count, "message": f"voided {count} votes of {label}"}
 
 
-@router.post("/api/v1/admin/tools/{slug}/review", **API)
+@router.post("/api/v1/admin/tools/{slug}/review", **API, responses=errors(*REFUSALS))
 def api_review(request: Request, slug: str) -> dict[str, Any]:
     """Queue a panel review of a tool."""
     return {"tool": slug, "job": _run(lambda: review(runtime_of(request), slug))}
 
 
-@router.get("/api/v1/admin/tools/{slug}/reviews", **API)
+@router.get("/api/v1/admin/tools/{slug}/reviews", **API, responses=errors(*REFUSALS))
 def api_audit(request: Request, slug: str) -> dict[str, Any]:
     """Every review attempt at a tool, newest first: model spec, error, tokens, cost, latency."""
     _, attempts = audit(runtime_of(request), slug)
     return {"tool": slug, "count": len(attempts), "reviews": attempts}
 
 
-@router.get("/api/v1/admin/jobs", **API)
+@router.get("/api/v1/admin/jobs", **API, responses=errors(*REFUSALS))
 def api_jobs(request: Request, status: str | None = "parked") -> dict[str, Any]:
     """Jobs in a state (parked by default: failed for good, with their errors)."""
     found = open_queue(runtime_of(request)).list(status)
     return {"count": len(found), "jobs": [asdict(j) for j in found]}
 
 
-@router.post("/api/v1/admin/jobs/{job_id}/retry", **API)
+@router.post("/api/v1/admin/jobs/{job_id}/retry", **API, responses=errors(*REFUSALS))
 def api_retry(request: Request, job_id: int) -> dict[str, Any]:
     """Queue a parked job again with a fresh attempt budget."""
     _run(lambda: open_queue(runtime_of(request)).retry(job_id))

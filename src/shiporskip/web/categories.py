@@ -22,6 +22,7 @@ from shiporskip.storage.queries import (
 )
 from shiporskip.web.common import compare_path, panel_summaries
 from shiporskip.web.critics import page_number
+from shiporskip.web.openapi import errors
 from shiporskip.web.schemas import CategoryOut, ToolSummary, category_out, tool_summary
 from shiporskip.web.site import Meta, Page, SiteDep, runtime_of
 
@@ -216,13 +217,23 @@ def category(request: Request, slug: str, s: SiteDep, page: str = "1") -> Respon
     return s.render(request, "category.html", context, meta, shared=True, shows_votes=False)
 
 
-@router.get("/api/v1/categories", response_model=CategoriesPage, tags=["categories"])
+@router.get(
+    "/api/v1/categories",
+    response_model=CategoriesPage,
+    tags=["categories"],
+    responses=errors(),
+)
 def api_categories(request: Request) -> CategoriesPage:
     """Every category with its tool count and how many tools the panel shipped."""
     return categories_page(runtime_of(request))
 
 
-@router.get("/api/v1/categories/{slug}", response_model=CategoryPage, tags=["categories"])
+@router.get(
+    "/api/v1/categories/{slug}",
+    response_model=CategoryPage,
+    tags=["categories"],
+    responses=errors(404),
+)
 def api_category(request: Request, slug: str, page: str = "1") -> CategoryPage:
     """One category's tools ranked by panel ship %, then mean score, then name (paged)."""
     return category_page(runtime_of(request), _resolve(slug), page_number(page))

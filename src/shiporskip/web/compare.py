@@ -30,6 +30,7 @@ from shiporskip.panel.run import panel_summary
 from shiporskip.runtime import Runtime
 from shiporskip.storage.votes import VoteStore
 from shiporskip.web.common import compare_path
+from shiporskip.web.openapi import errors
 from shiporskip.web.schemas import (
     CommunityOut,
     PanelOut,
@@ -404,7 +405,12 @@ def _community(out: CommunityOut) -> Community:
     return Community(out.ships, out.skips, out.verified, out.minimum)
 
 
-@router.get("/api/v1/compare/{pair}", response_model=ComparePage, tags=["compare"])
+@router.get(
+    "/api/v1/compare/{pair}",
+    response_model=ComparePage,
+    tags=["compare"],
+    responses=errors(404, 422),
+)
 def api_compare(request: Request, pair: str, usage: UsageParam = None) -> ComparePage:
     """A comparison page's data (pair is 'a-vs-b'): the same context the HTML page renders."""
     page = _page(runtime_of(request), pair, usage)

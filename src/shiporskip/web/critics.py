@@ -21,6 +21,7 @@ from shiporskip.runtime import Runtime
 from shiporskip.storage.queries import ToolHead, tool_heads
 from shiporskip.storage.reviews import ToolPanel, reviews_by_critic
 from shiporskip.web.common import CriticStats, critic_stats, panel_summaries
+from shiporskip.web.openapi import errors
 from shiporskip.web.schemas import CategoryOut, PredictionOut, category_out
 from shiporskip.web.site import Meta, Page, SiteDep, not_found, runtime_of
 
@@ -328,13 +329,18 @@ def critic(
     )
 
 
-@router.get("/api/v1/critics", response_model=CriticsPage, tags=["critics"])
+@router.get("/api/v1/critics", response_model=CriticsPage, tags=["critics"], responses=errors())
 def api_critics(request: Request) -> CriticsPage:
     """The whole panel: each critic's ship rate with its 95% interval and agreement."""
     return critics_page(runtime_of(request))
 
 
-@router.get("/api/v1/critics/{critic_id}", response_model=CriticPage, tags=["critics"])
+@router.get(
+    "/api/v1/critics/{critic_id}",
+    response_model=CriticPage,
+    tags=["critics"],
+    responses=errors(404, 422),
+)
 def api_critic(
     request: Request, critic_id: str, category: str | None = None, page: str = "1"
 ) -> CriticPage:

@@ -30,6 +30,7 @@ from shiporskip.storage.embeds import (
     window_start,
 )
 from shiporskip.storage.reviews import ToolPanel, panels
+from shiporskip.web.openapi import errors
 from shiporskip.web.schemas import PanelOut, panel_out
 from shiporskip.web.site import Meta, Page, SiteDep, is_head, not_found, runtime_of
 
@@ -300,7 +301,12 @@ def go(request: Request, slug: str, ref: str | None = None) -> Response:
     return RedirectResponse(f"/tools/{tool.slug}", status_code=303, headers=headers)
 
 
-@router.get("/api/v1/tools/{slug}/embeds", response_model=EmbedStats, tags=["embeds"])
+@router.get(
+    "/api/v1/tools/{slug}/embeds",
+    response_model=EmbedStats,
+    tags=["embeds"],
+    responses=errors(404),
+)
 def api_embeds(request: Request, slug: str) -> EmbedStats:
     """Badge and widget loads and clicks for one tool: all time and the last 30 UTC days."""
     try:

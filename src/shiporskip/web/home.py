@@ -15,6 +15,7 @@ from shiporskip.storage.queries import (
     tools_by_slug,
 )
 from shiporskip.web.common import CriticStats, counted_critic_stats, panel_summaries
+from shiporskip.web.openapi import errors
 from shiporskip.web.schemas import CategoryOut, ToolSummary, category_out, tool_summary
 from shiporskip.web.site import Meta, Page, SiteDep, runtime_of
 
@@ -90,7 +91,7 @@ def home(request: Request, s: SiteDep) -> Response:
     return s.render(request, "home.html", page, meta, shared=True, shows_votes=False)
 
 
-@router.get("/api/v1/home", response_model=HomePage, tags=["pages"])
+@router.get("/api/v1/home", response_model=HomePage, tags=["pages"], responses=errors())
 def api_home(request: Request) -> HomePage:
     """The home page's data."""
     return home_page(runtime_of(request))

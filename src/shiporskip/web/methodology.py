@@ -15,6 +15,7 @@ from shiporskip.llm.labels import public_model_label
 from shiporskip.runtime import Runtime
 from shiporskip.sample_data import SAMPLE_PROVIDER
 from shiporskip.storage.queries import ModelUsage, model_usage, tools_reviewed
+from shiporskip.web.openapi import errors
 from shiporskip.web.site import Meta, Page, SiteDep, runtime_of
 
 router = APIRouter()
@@ -338,7 +339,9 @@ def methodology(request: Request, s: SiteDep) -> Response:
     return s.render(request, "methodology.html", page, meta, shared=True, shows_votes=False)
 
 
-@router.get("/api/v1/methodology", response_model=MethodologyPage, tags=["pages"])
+@router.get(
+    "/api/v1/methodology", response_model=MethodologyPage, tags=["pages"], responses=errors()
+)
 def api_methodology(request: Request) -> MethodologyPage:
     """The published rules and the live count of reviews by provider and model."""
     return methodology_page(runtime_of(request))

@@ -38,6 +38,7 @@ from shiporskip.security import TokenError
 from shiporskip.settings import Settings
 from shiporskip.web.bodies import parse_form
 from shiporskip.web.headers import policy
+from shiporskip.web.openapi import errors
 from shiporskip.web.site import Meta, Page, SiteDep, is_head, runtime_of
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,9 @@ class IssuePage(Page):
 class SubscribeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    email: str = Field(max_length=2000, description="The address to subscribe.")
+    email: str = Field(
+        max_length=2000, description="The address to subscribe.", examples=["reader@example.com"]
+    )
 
 
 class SubscribeOut(BaseModel):
@@ -228,7 +231,11 @@ def subscribe_form(
 
 
 @router.post(
-    "/api/v1/newsletter", response_model=SubscribeOut, status_code=202, tags=["newsletter"]
+    "/api/v1/newsletter",
+    response_model=SubscribeOut,
+    status_code=202,
+    tags=["newsletter"],
+    responses=errors(413, 422, 429),
 )
 def api_subscribe(request: Request, body: SubscribeIn, background: BackgroundTasks) -> SubscribeOut:
     """Ask to subscribe an address (double opt-in); the same answer whatever its state."""
@@ -381,13 +388,23 @@ def archive_issue(request: Request, s: SiteDep, week: str) -> Response:
     return s.render(request, "newsletter/issue.html", page, meta, headers=headers)
 
 
-@router.get("/api/v1/newsletter/archive", response_model=ArchivePage, tags=["newsletter"])
+@router.get(
+    "/api/v1/newsletter/archive",
+    response_model=ArchivePage,
+    tags=["newsletter"],
+    responses=errors(),
+)
 def api_archive(request: Request) -> ArchivePage:
     """Every digest issue sent, newest first."""
     return archive_page(IssueStore(runtime_of(request).engine))
 
 
-@router.get("/api/v1/newsletter/archive/{week}", response_model=IssuePage, tags=["newsletter"])
+@router.get(
+    "/api/v1/newsletter/archive/{week}",
+    response_model=IssuePage,
+    tags=["newsletter"],
+    responses=errors(404),
+)
 def api_archive_issue(request: Request, week: str) -> IssuePage:
     """One issue: its data, HTML content block and text, as archived when first sent."""
     return issue_page(IssueStore(runtime_of(request).engine), week)

@@ -23,6 +23,7 @@ from shiporskip.errors import UserError
 from shiporskip.runtime import Runtime
 from shiporskip.storage.queries import ToolHead, search_candidates, tool_heads, tools_by_slug
 from shiporskip.web.common import panel_summaries
+from shiporskip.web.openapi import errors
 from shiporskip.web.schemas import CategoryOut, ToolSummary, category_out, tool_summary
 from shiporskip.web.site import Meta, Page, SiteDep, runtime_of
 
@@ -225,7 +226,7 @@ def search(request: Request, s: SiteDep, q: str = "") -> Response:
     )
 
 
-@router.get("/api/v1/search", response_model=SearchPage, tags=["search"])
+@router.get("/api/v1/search", response_model=SearchPage, tags=["search"], responses=errors(422))
 def api_search(request: Request, q: str = "") -> SearchPage:
     """Tools matching `q` (names, aliases, vendors, taglines, categories), best first."""
     try:

@@ -11,7 +11,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shiporskip.catalog import describe_validation_error
 from shiporskip.domain.categories import CATEGORIES
@@ -25,6 +25,7 @@ from shiporskip.storage.submissions import DuplicateSubmissionError, Submission,
 from shiporskip.storage.votes import RateLimited
 from shiporskip.web.bodies import parse_form, parse_json
 from shiporskip.web.identity import check_csrf, csrf_token, request_voter, signer, voter_from_cookie
+from shiporskip.web.openapi import errors, json_body
 from shiporskip.web.site import Meta, Page, SiteDep, runtime_of
 
 router = APIRouter()
@@ -382,8 +383,39 @@ def _json_entry(body: bytes) -> dict[str, Any]:
     return data
 
 
+EXAMPLE: dict[str, Any] = {
+    "name": "Example Tool",
+    "vendor": "Example Co",
+    "homepage": "https://example.com/tool",
+    "category": "developer-tools",
+    "tagline": "Does one thing well",
+    "description": "What it does, for whom, and how.",
+    "pricing": {
+        "entry": "paid",
+        "plans": [{"name": "API", "amount": 5, "unit": "request", "per": 1000}],
+    },
+    "submitter_email": "maker@example.com",
+}
+
+
+class SubmissionIn(Tool):
+    """The body of `POST /api/v1/submissions`, as the schema shows it: one entry in the
+    catalog import format, and an address to tell when it is decided."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE]})
+
+    submitter_email: str | None = Field(
+        default=None, description="Told when a moderator decides (optional)."
+    )
+
+
 @router.post(
-    "/api/v1/submissions", response_model=SubmissionOut, status_code=201, tags=["submissions"]
+    "/api/v1/submissions",
+    response_model=SubmissionOut,
+    status_code=201,
+    tags=["submissions"],
+    responses=errors(403, 409, 413, 422, 429),
+    openapi_extra=json_body(SubmissionIn),
 )
 async def submit_api(request: Request) -> Any:
     """Submit a tool: one entry in the catalog import format, plus an optional
@@ -409,7 +441,12 @@ async def submit_api(request: Request) -> Any:
     return JSONResponse(_out(runtime, saved).model_dump(), status_code=201)
 
 
-@router.get("/api/v1/submissions/{token}", response_model=SubmissionOut, tags=["submissions"])
+@router.get(
+    "/api/v1/submissions/{token}",
+    response_model=SubmissionOut,
+    tags=["submissions"],
+    responses=errors(404),
+)
 def status_api(request: Request, token: str) -> SubmissionOut:
     """The status of a submission, by the token of its status link."""
     return _out(runtime_of(request), _submission_of(request, token))

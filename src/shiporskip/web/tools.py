@@ -18,6 +18,7 @@ from shiporskip.storage.queries import similar_tools, tools_by_slug, tools_named
 from shiporskip.storage.votes import VoteStore
 from shiporskip.web.common import compare_path, panel_summaries
 from shiporskip.web.compare import ToolPricingRead, UsageParam, tool_pricing_read
+from shiporskip.web.openapi import errors
 from shiporskip.web.schemas import (
     CommunityOut,
     FailureOut,
@@ -198,7 +199,9 @@ def tool(request: Request, slug: str, s: SiteDep, usage: UsageParam = None) -> R
     return s.render(request, "tool.html", page, meta, extra={"vote": box}, shared=True)
 
 
-@router.get("/api/v1/tools/{slug}", response_model=ToolPage, tags=["tools"])
+@router.get(
+    "/api/v1/tools/{slug}", response_model=ToolPage, tags=["tools"], responses=errors(404, 422)
+)
 def api_tool(request: Request, slug: str, usage: UsageParam = None) -> ToolPage:
     """One tool page's data: the same context the HTML page renders."""
     try:

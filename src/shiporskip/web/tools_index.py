@@ -36,6 +36,7 @@ from shiporskip.storage.listing import (
 )
 from shiporskip.storage.queries import tools_by_slug
 from shiporskip.web.common import panel_summaries
+from shiporskip.web.openapi import errors
 from shiporskip.web.schemas import ToolSummary, tool_summary
 from shiporskip.web.site import Meta, Page, SiteDep, runtime_of
 
@@ -340,7 +341,7 @@ def index(request: Request, s: SiteDep, asked: Asked) -> Response:
     )
 
 
-@router.get(API_PATH, response_model=ToolsIndex, tags=["tools"])
+@router.get(API_PATH, response_model=ToolsIndex, tags=["tools"], responses=errors(422))
 def api_tools(request: Request, asked: Asked) -> ToolsIndex:
     """The catalog a page at a time, with each tool's panel verdict.
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shiporskip.domain.votes import Community, VoteValue, parse_vote
 from shiporskip.errors import NotFoundError
@@ -22,6 +22,7 @@ from shiporskip.web.identity import (
     request_voter,
     voter_from_cookie,
 )
+from shiporskip.web.openapi import errors, json_body
 from shiporskip.web.site import runtime_of
 
 router = APIRouter()
@@ -70,7 +71,12 @@ def vote_box(request: Request, slug: str, community: Community | None = None) ->
 class VoteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    vote: Any = None
+    # Any: `parse_vote` reads it (and words the refusal); the schema shows what it takes.
+    vote: Any = Field(
+        default=None,
+        description="ship or skip; null or withdraw takes your vote back.",
+        json_schema_extra={"enum": ["ship", "skip", "withdraw", None]},
+    )
 
 
 class VoteOut(BaseModel):
@@ -151,7 +157,13 @@ async def vote_form(request: Request, slug: str) -> Response:
     return RedirectResponse(back + "#vote", status_code=303)
 
 
-@router.post("/api/v1/tools/{slug}/vote", response_model=VoteOut, tags=["votes"])
+@router.post(
+    "/api/v1/tools/{slug}/vote",
+    response_model=VoteOut,
+    tags=["votes"],
+    responses=errors(403, 404, 413, 422, 429),
+    openapi_extra=json_body(VoteIn, required=False),
+)
 async def vote_api(request: Request, slug: str) -> Any:
     """Cast, change or withdraw (`{"vote": null}`) your vote. Needs the visitor cookie and
     its CSRF token in `X-CSRF-Token` (both from `GET /api/v1/session`)."""
@@ -184,7 +196,7 @@ class SessionOut(BaseModel):
     csrf_token: str
 
 
-@router.get("/api/v1/session", response_model=SessionOut, tags=["votes"])
+@router.get("/api/v1/session", response_model=SessionOut, tags=["votes"], responses=errors())
 def session(request: Request) -> JSONResponse:
     """Your visitor identity (set as a cookie) and the CSRF token for voting via the API."""
     runtime = runtime_of(request)
