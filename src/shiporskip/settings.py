@@ -294,6 +294,23 @@ class Settings:
         example="60",
         rule=AT_LEAST_ONE,
     )
+    trusted_proxies: str = _setting(
+        "",
+        "Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers are believed, as "
+        "IP addresses or CIDR networks separated by commas. Empty: the headers are ignored and "
+        "the client is the connection's peer. With a chain of proxies, the client is the "
+        "right-most X-Forwarded-For address that is not listed here.",
+        example="127.0.0.1, 10.0.0.0/8",
+        rule=Rule(check=checks.ip_networks, allowed="IP addresses or CIDR networks, or empty"),
+        shown_default="empty (no proxy trusted)",
+    )
+    max_body_kb: int = _setting(
+        1024,
+        "Largest request body any route accepts, in KB; a larger one gets HTTP 413 before it is "
+        "read. Routes that take a few form fields (sign-in, newsletter, votes) accept less.",
+        example="256",
+        rule=Rule(ge=64, le=65536),
+    )
     admin_token: str = _setting(
         "",
         "Password of the admin area (/admin) and moderation API. Empty: the admin area is "

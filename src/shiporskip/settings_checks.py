@@ -289,3 +289,29 @@ def parse_server_keys(value: str) -> list[tuple[str, str]]:
 
 def server_keys(value: str) -> str:
     return "; ".join(f"{url}={key}" for url, key in parse_server_keys(value))
+
+
+# Proxies whose X-Forwarded-For is believed (web/proxies.py).
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+NETWORKS_FIX = "list IP addresses or CIDR networks separated by commas, e.g. 127.0.0.1, 10.0.0.0/8"
+
+
+def parse_networks(value: str) -> list[Network]:
+    """The networks of a comma-separated list of addresses and CIDR networks."""
+    networks = []
+    for entry in (e.strip() for e in value.split(",")):
+        if not entry:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+        except ValueError:
+            raise ValueError(
+                f"has {entry!r}, which is not an IP address or network; {NETWORKS_FIX}"
+            ) from None
+    return networks
+
+
+def ip_networks(value: str) -> str:
+    found = parse_networks(value)
+    return ", ".join(str(n.network_address if n.num_addresses == 1 else n) for n in found)

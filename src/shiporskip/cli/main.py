@@ -161,6 +161,9 @@ def serve(
             # many seconds; its default (5) killed every worker still importing the app on
             # a busy machine, again and again, so the server never answered.
             "timeout_worker_healthcheck": 60,
+            # uvicorn believes X-Forwarded-For from loopback by default; the app reads it only
+            # from trusted_proxies (web/proxies.py).
+            "proxy_headers": False,
         }
         if workers == 1:
             uvicorn.run(create_app(rt), **options)  # type: ignore[arg-type]

@@ -22,6 +22,7 @@ from shiporskip.runtime import Runtime
 from shiporskip.security import TokenError, secret_key
 from shiporskip.storage.admin_sessions import AdminSessions
 from shiporskip.web.identity import check_csrf, signer
+from shiporskip.web.proxies import client_address
 from shiporskip.web.site import runtime_of
 from shiporskip.web.submit import read_form
 
@@ -89,7 +90,7 @@ def admin_token(runtime: Runtime) -> str:
 
 def check_token(request: Request, given: str, status: int) -> None:
     """Compare in constant time; too many failures from one address get 429."""
-    ip = request.client.host if request.client else "unknown"
+    ip = client_address(request)
     failures = _failures(request)
     wait = failures.wait(ip)
     if wait:

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shiporskip import __version__
 from shiporskip.errors import without_cli_hints
 from shiporskip.runtime import Runtime
+from shiporskip.settings_checks import parse_networks
 from shiporskip.web import (
     admin,
     apidocs,
@@ -32,7 +33,9 @@ from shiporskip.web import (
 from shiporskip.web.caching import PageCache
 from shiporskip.web.guard import RefuseNul, bounded_validation_error
 from shiporskip.web.headers import SecurityHeaders
+from shiporskip.web.limits import KB, BodyLimit
 from shiporskip.web.moved import MovedSlugs
+from shiporskip.web.proxies import ForwardedClient
 from shiporskip.web.site import HERE, Meta, Site
 
 ROUTERS = (
@@ -118,8 +121,14 @@ def create_app(runtime: Runtime) -> FastAPI:
     # Inside the page cache, which keeps 200s only: a redirect is never kept.
     app.add_middleware(MovedSlugs, runtime=runtime)
     app.add_middleware(PageCache, site=site)
+    # Before any route reads a body: each is bounded while it arrives (web/limits.py).
+    ceiling = runtime.settings.max_body_kb * KB
+    app.add_middleware(BodyLimit, routes=app.routes, ceiling=ceiling, handler=http_error)
     # Before anything reads the database: a NUL in the address names nothing.
     app.add_middleware(RefuseNul, handler=http_error)
     # Outside the cache: pages from memory, 304s and HEADs get the headers too.
     app.add_middleware(SecurityHeaders, base_url=runtime.settings.base_url)
+    # Outermost: every layer sees the client a trusted proxy names, or the peer.
+    trusted = parse_networks(runtime.settings.trusted_proxies)
+    app.add_middleware(ForwardedClient, trusted=trusted)
     return app

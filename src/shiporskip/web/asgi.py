@@ -4,7 +4,9 @@
 the same settings (environment and config file) as the CLI. `shiporskip serve --workers N`
 passes its flags on through the environment, base_url included; run under uvicorn directly,
 set SHIPORSKIP_BASE_URL (or SHIPORSKIP_HOST and SHIPORSKIP_PORT), because uvicorn's own
---port is not a setting and links would otherwise name port 8000.
+--port is not a setting and links would otherwise name port 8000, and pass
+--no-proxy-headers: uvicorn otherwise believes X-Forwarded-For from loopback before the app
+can apply `trusted_proxies` (web/proxies.py).
 """
 
 from __future__ import annotations

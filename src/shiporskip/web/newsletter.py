@@ -39,6 +39,7 @@ from shiporskip.settings import Settings
 from shiporskip.web.bodies import parse_form
 from shiporskip.web.headers import policy
 from shiporskip.web.openapi import errors
+from shiporskip.web.proxies import client_address
 from shiporskip.web.site import Meta, Page, SiteDep, is_head, runtime_of
 
 log = logging.getLogger(__name__)
@@ -147,7 +148,7 @@ def mail_wait(request: Request) -> int:
         install(request.app)
         limiter = request.app.state.mail_limiter
     assert limiter is not None
-    return limiter.take(request.client.host if request.client else "unknown")
+    return limiter.take(client_address(request))
 
 
 def _cross_site(request: Request, settings: Settings) -> bool:
@@ -192,9 +193,7 @@ def _subscribe(request: Request, email: object, background: BackgroundTasks) -> 
 
 async def form_fields(request: Request) -> dict[str, str]:
     """A small url-encoded form body (the only kind the subscribe form sends)."""
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        raise HTTPException(413, "the form is too large")
+    body = await request.body()  # at most MAX_FORM_BYTES (web/limits.py)
     fields = parse_form(body)
     return {k: v[0] for k, v in fields.items() if len(v) == 1}
 
@@ -202,7 +201,12 @@ async def form_fields(request: Request) -> dict[str, str]:
 FormDep = Annotated[dict[str, str], Depends(form_fields)]
 
 
-@router.post("/newsletter", response_class=HTMLResponse, include_in_schema=False)
+@router.post(
+    "/newsletter",
+    response_class=HTMLResponse,
+    include_in_schema=False,
+    max_body_size=MAX_FORM_BYTES,
+)
 def subscribe_form(
     request: Request, s: SiteDep, fields: FormDep, background: BackgroundTasks
 ) -> Response:
@@ -236,6 +240,7 @@ def subscribe_form(
     status_code=202,
     tags=["newsletter"],
     responses=errors(413, 422, 429),
+    max_body_size=MAX_FORM_BYTES,
 )
 def api_subscribe(request: Request, body: SubscribeIn, background: BackgroundTasks) -> SubscribeOut:
     """Ask to subscribe an address (double opt-in); the same answer whatever its state."""
@@ -326,7 +331,12 @@ def unsubscribe_ask(request: Request, s: SiteDep, token: str = "") -> Response:
     return _unsubscribe_page(request, s, token, act=False)
 
 
-@router.post("/newsletter/unsubscribe", response_class=HTMLResponse, include_in_schema=False)
+@router.post(
+    "/newsletter/unsubscribe",
+    response_class=HTMLResponse,
+    include_in_schema=False,
+    max_body_size=MAX_FORM_BYTES,
+)
 def unsubscribe_now(request: Request, s: SiteDep, token: str = "") -> Response:
     """RFC 8058 one-click: the signed token in the URL is the whole authorisation."""
     return _unsubscribe_page(request, s, token, act=True)

@@ -26,6 +26,7 @@ from shiporskip.storage.votes import RateLimited
 from shiporskip.web.bodies import parse_form, parse_json
 from shiporskip.web.identity import check_csrf, csrf_token, request_voter, signer, voter_from_cookie
 from shiporskip.web.openapi import errors, json_body
+from shiporskip.web.proxies import client_address
 from shiporskip.web.site import Meta, Page, SiteDep, runtime_of
 
 router = APIRouter()
@@ -179,12 +180,8 @@ def status_path(runtime: Runtime, submission_id: int) -> str:
     return f"/submit/status/{status_token(runtime, submission_id)}"
 
 
-def _client_ip(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 def _rate_check(request: Request) -> None:
-    wait = store(runtime_of(request)).retry_after(_client_ip(request), PER_HOUR)
+    wait = store(runtime_of(request)).retry_after(client_address(request), PER_HOUR)
     if wait:
         raise HTTPException(
             429,
@@ -207,7 +204,7 @@ def _save(request: Request, tool: Tool, email: str | None, voter: str) -> Submis
     """Store the submission; refusals become HTTP errors the caller renders."""
     try:
         return store(runtime_of(request)).add(
-            tool, ip=_client_ip(request), per_hour=PER_HOUR, email=email, voter_id=voter
+            tool, ip=client_address(request), per_hour=PER_HOUR, email=email, voter_id=voter
         )
     except RateLimited as exc:
         raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from None

@@ -23,6 +23,7 @@ from shiporskip.web.identity import (
     voter_from_cookie,
 )
 from shiporskip.web.openapi import errors, json_body
+from shiporskip.web.proxies import client_address
 from shiporskip.web.site import runtime_of
 
 router = APIRouter()
@@ -97,7 +98,7 @@ def _cast(request: Request, slug: str, value: VoteValue | None) -> VoteOut:
             403,
             "your visitor cookie is missing or was tampered with; reload the page and vote again",
         )
-    ip = request.client.host if request.client else "unknown"
+    ip = client_address(request)
     try:
         community = VoteStore(runtime.engine).cast(slug, voter, ip, value, limits(runtime))
     except NotFoundError as exc:
@@ -117,22 +118,10 @@ def _cast(request: Request, slug: str, value: VoteValue | None) -> VoteOut:
     )
 
 
-async def _small_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared and (not declared.isdigit() or int(declared) > MAX_VOTE_BODY):
-        raise HTTPException(413, f"the request is larger than {MAX_VOTE_BODY} bytes")
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_VOTE_BODY:
-            raise HTTPException(413, f"the request is larger than {MAX_VOTE_BODY} bytes")
-    return body
-
-
-@router.post("/tools/{slug}/vote", include_in_schema=False)
+@router.post("/tools/{slug}/vote", include_in_schema=False, max_body_size=MAX_VOTE_BODY)
 async def vote_form(request: Request, slug: str) -> Response:
     """The no-JavaScript form: vote, then back to the page the form was on."""
-    body = await _small_body(request)
+    body = await request.body()  # at most MAX_VOTE_BODY (web/limits.py)
     fields = {k: v[0] for k, v in parse_form(body, keep_blank_values=False).items()}
     if fields.get("website"):  # the honeypot: people never see this field
         raise HTTPException(400, "this form was filled in by a robot; nothing was recorded")
@@ -163,11 +152,12 @@ async def vote_form(request: Request, slug: str) -> Response:
     tags=["votes"],
     responses=errors(403, 404, 413, 422, 429),
     openapi_extra=json_body(VoteIn, required=False),
+    max_body_size=MAX_VOTE_BODY,
 )
 async def vote_api(request: Request, slug: str) -> Any:
     """Cast, change or withdraw (`{"vote": null}`) your vote. Needs the visitor cookie and
     its CSRF token in `X-CSRF-Token` (both from `GET /api/v1/session`)."""
-    body = await _small_body(request)
+    body = await request.body()  # at most MAX_VOTE_BODY (web/limits.py)
     runtime = runtime_of(request)
     voter = voter_from_cookie(runtime, request)
     if voter is None:
