@@ -203,14 +203,22 @@ def test_head_answers_like_the_get_and_counts_nothing(
     assert counts(sqlite_runtime, "cursor") == {}
 
 
-@pytest.mark.parametrize(
-    "query", ["", "?ref=", "?ref=BADGE", "?ref=evil%00", "?ref=" + "x" * 3000, "?ref[]=badge"]
-)
+@pytest.mark.parametrize("query", ["", "?ref=", "?ref=BADGE", "?ref=" + "x" * 3000, "?ref[]=badge"])
 def test_garbage_refs_redirect_without_counting(
     client: TestClient, sqlite_runtime: Runtime, query: str
 ) -> None:
     response = client.get(f"/go/cursor{query}", follow_redirects=False)
     assert response.status_code == 303 and response.headers["location"] == "/tools/cursor"
+    assert counts(sqlite_runtime, "cursor") == {}
+
+
+def test_a_nul_in_the_ref_is_refused_without_counting(
+    client: TestClient, sqlite_runtime: Runtime
+) -> None:
+    """Every query string with a NUL is refused (`web/guard.py`): no parameter takes one."""
+    response = client.get("/go/cursor?ref=evil%00", follow_redirects=False)
+    assert response.status_code == 400
+    assert "NUL character" in response.text
     assert counts(sqlite_runtime, "cursor") == {}
 
 
