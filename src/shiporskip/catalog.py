@@ -15,9 +15,11 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from shiporskip.domain.text import EXCERPT, excerpt
 from shiporskip.domain.tools import Tool
 from shiporskip.errors import DuplicateToolError, UserError
 from shiporskip.storage.catalog import CatalogStore, ImportResult, update_hint
+from shiporskip.structured import load_yaml, loads_json
 
 MAX_ERRORS_SHOWN = 20
 
@@ -90,9 +92,12 @@ def describe_validation_error(exc: ValidationError) -> list[str]:
             continue
         fix = _FIXES.get(kind, "correct the value")
         given = err.get("input")
+        if isinstance(given, str):
+            given = excerpt(given)
         shown = f" (got {given!r})" if isinstance(given, str | int | float | bool) else ""
         lines.append(f"{field}: {message[0].lower() + message[1:]}{shown}; {fix}")
-    return lines
+    # A message quotes at most excerpts of the input; this bounds what any message adds.
+    return [excerpt(line, 8 * EXCERPT) for line in lines]
 
 
 def _entry_label(index: int, raw: Any) -> str:
@@ -113,7 +118,9 @@ def parse_file(path: Path) -> list[Any]:
     except OSError as exc:
         raise UserError(f"{path}: cannot be read ({exc.strerror}); check its permissions") from None
     try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+        data = loads_json(text) if path.suffix.lower() == ".json" else load_yaml(text)
+    except UserError as exc:  # nested too deep, a key given twice
+        raise UserError(f"{path}: {exc}; nothing was imported") from None
     except json.JSONDecodeError as exc:
         raise UserError(
             f"{path}: line {exc.lineno}, column {exc.colno}: invalid JSON ({exc.msg}); "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from shiporskip.domain.text import excerpt
 from shiporskip.errors import UserError
 
 
@@ -111,5 +112,5 @@ def resolve_category(label: str) -> Category:
     """Map a slug, name or alias to its category, or raise naming the valid ones."""
     found = _BY_KEY.get(_key(label))
     if found is None:
-        raise UserError(f"unknown category {label!r}; use one of: {valid_names()}")
+        raise UserError(f"unknown category {excerpt(label)!r}; use one of: {valid_names()}")
     return found

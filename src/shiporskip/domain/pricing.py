@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from shiporskip.domain.text import WebUrl
+from shiporskip.domain.text import CLEAN_TEXT, MakerLine, WebUrl, excerpt
 
 
 class Unit(StrEnum):
@@ -120,7 +120,7 @@ def parse_unit(value: object) -> Unit:
     unit = _UNIT_WORDS.get(word)
     if unit is None:
         valid = ", ".join(u.value for u in Unit)
-        raise ValueError(f"unknown unit {value!r}; use one of: {valid}")
+        raise ValueError(f"unknown unit {excerpt(str(value))!r}; use one of: {valid}")
     return unit
 
 
@@ -201,11 +201,11 @@ class Plan(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(min_length=1, max_length=80)
+    name: MakerLine = Field(min_length=1, max_length=80)
     currency: str = "USD"
     period: Period = Period.month
     charges: tuple[Charge, ...] = ()
-    note: str | None = Field(default=None, max_length=300)
+    note: Annotated[Annotated[str, Field(max_length=300)], CLEAN_TEXT] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -224,7 +224,9 @@ class Plan(BaseModel):
     def _currency(cls, value: object) -> str:
         code = str(value).strip().upper()
         if code not in CURRENCIES:
-            raise ValueError(f"unknown currency {value!r}; use one of: {', '.join(CURRENCIES)}")
+            raise ValueError(
+                f"unknown currency {excerpt(str(value))!r}; use one of: {', '.join(CURRENCIES)}"
+            )
         return code
 
     @property
@@ -288,7 +290,7 @@ class Pricing(BaseModel):
 
     entry: Entry
     plans: tuple[Plan, ...] = ()
-    note: str | None = Field(default=None, max_length=1000)
+    note: Annotated[Annotated[str, Field(max_length=1000)], CLEAN_TEXT] | None = None
     source: WebUrl | None = None
     checked: date | None = None
 
@@ -461,7 +463,7 @@ def parse_plan(text: str) -> dict[str, Any]:
     match = _PLAN_RE.match(text)
     if not match:
         raise ValueError(
-            f"cannot read plan {text!r}; write NAME: AMOUNT [CURRENCY] "
+            f"cannot read plan {excerpt(text)!r}; write NAME: AMOUNT [CURRENCY] "
             "[per [N] UNIT [up to N] [at least N]] [/ PERIOD], "
             "e.g. 'API: 5 USD per 1000 requests / usage' or 'Pro: 20 per seat / month'"
         )

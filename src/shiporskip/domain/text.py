@@ -1,4 +1,5 @@
-"""Names, slugs and URLs: the normal forms that decide when two records are one product."""
+"""Names, slugs, URLs and maker text: the normal forms that decide when two records are one
+product, and what text from outside may hold."""
 
 from __future__ import annotations
 
@@ -7,10 +8,60 @@ import unicodedata
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 SLUG_MAX = 64
+EXCERPT = 80
+URL_MAX = 500  # the homepage column's width
+
+# C0 and C1 control characters break XML (the feed, badges) and terminals; bidi overrides
+# and isolates reorder what a reader sees; zero-width characters hide text. None belongs in
+# maker text. U+FFFE and U+FFFF are not characters at all (and not allowed in XML).
+_CONTROLS = "\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff"
+_HIDDEN = "\u200b-\u200d\u2060\ufeff\u202a-\u202e\u2066-\u2069"
+_UNSHOWABLE = re.compile(f"[{_CONTROLS}{_HIDDEN}]")
+_LINE_BREAKS = re.compile(r"\r\n?|[\t\n]")
+
+
+def visible_text(text: str, *, multiline: bool = True) -> str:
+    """Text without control, bidi-override or zero-width characters. Multi-line text keeps
+    tabs and line breaks (as \\n); a single line gets a space for each."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not multiline:
+        text = _LINE_BREAKS.sub(" ", text)
+    return _UNSHOWABLE.sub("", text)
+
+
+def has_unshowable(text: str) -> bool:
+    """Whether text holds a control, bidi-override or zero-width character, or a line break."""
+    return bool(_UNSHOWABLE.search(text)) or bool(_LINE_BREAKS.search(text))
+
+
+def scrub_url(value: object) -> object:
+    """A stored address with what `check_url` now refuses taken out (rows written before)."""
+    return _LINE_BREAKS.sub("", _UNSHOWABLE.sub("", value)) if isinstance(value, str) else value
+
+
+def excerpt(text: str, width: int = EXCERPT) -> str:
+    """At most `width` characters of text an error message quotes, '…' marking a cut."""
+    return text if len(text) <= width else text[:width] + "…"
+
+
+def _cleaned(multiline: bool) -> BeforeValidator:
+    return BeforeValidator(
+        lambda v: visible_text(v, multiline=multiline) if isinstance(v, str) else v
+    )
+
+
+# Maker text as it is accepted: cleaned at the boundary, whatever the source (an import, a
+# submission, an admin edit, a stored row read back).
+CLEAN_LINE = _cleaned(multiline=False)
+CLEAN_TEXT = _cleaned(multiline=True)
+MakerLine = Annotated[str, CLEAN_LINE]
+MakerText = Annotated[str, CLEAN_TEXT]
+# An optional field's length limit goes inside the cleaning, or pydantic reports it as a
+# count of "items": `Annotated[Annotated[str, Field(max_length=60)], CLEAN_LINE] | None`.
 
 
 def slugify(text: str) -> str:
@@ -27,11 +78,11 @@ def check_slug(slug: str) -> str:
     """Return the slug if it is valid, else raise ValueError naming the rule it breaks."""
     if not SLUG_RE.match(slug):
         raise ValueError(
-            f"slug {slug!r} may hold only lowercase letters, digits and single hyphens, "
+            f"slug {excerpt(slug)!r} may hold only lowercase letters, digits and single hyphens, "
             f"e.g. {slugify(slug) or 'my-tool'!r}"
         )
     if len(slug) > SLUG_MAX:
-        raise ValueError(f"slug {slug!r} is longer than {SLUG_MAX} characters")
+        raise ValueError(f"slug {excerpt(slug)!r} is longer than {SLUG_MAX} characters")
     if re.search(r"(^|-)vs(-|$)", slug):
         raise ValueError(
             f"slug {slug!r} contains 'vs', which is reserved for comparison pages; "
@@ -47,10 +98,24 @@ def name_key(name: str) -> str:
 
 
 def check_url(value: str) -> str:
-    """Accept an absolute http(s) URL with a host."""
-    parts = urlsplit(value.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname or " " in value.strip():
-        raise ValueError(f"{value!r} is not a web address; write it as https://example.com/…")
+    """Accept an absolute http(s) URL with a host, and nothing hidden in it."""
+    shown = excerpt(value.strip())
+    if has_unshowable(value.strip()):
+        raise ValueError(
+            f"{visible_text(shown)!r} holds a control, invisible or direction-changing "
+            "character; type the address again by hand"
+        )
+    try:
+        parts = urlsplit(value.strip())
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if parts.scheme not in ("http", "https") or not host or " " in value.strip():
+        raise ValueError(f"{shown!r} is not a web address; write it as https://example.com/…")
+    if len(value.strip()) > URL_MAX:
+        raise ValueError(f"{shown!r} is longer than {URL_MAX} characters; use a shorter address")
+    if not host.isascii() and any(not ch.isprintable() for ch in host):
+        raise ValueError(f"the host of {shown!r} holds unprintable characters; fix the address")
     return value.strip()
 
 

@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from shiporskip.domain.categories import BY_SLUG, Category, resolve_category
 from shiporskip.domain.pricing import Pricing
-from shiporskip.domain.text import WebUrl, check_slug, homepage_key, name_key, slugify
+from shiporskip.domain.text import (
+    CLEAN_LINE,
+    MakerLine,
+    MakerText,
+    WebUrl,
+    check_slug,
+    excerpt,
+    homepage_key,
+    name_key,
+    scrub_url,
+    slugify,
+)
 from shiporskip.domain.untrusted import InjectionFlag, find_injections
 
 
@@ -27,14 +38,14 @@ class Tool(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
     slug: str = Field(default="", max_length=64)
-    name: str = Field(min_length=1, max_length=80)
-    aliases: tuple[str, ...] = ()
-    vendor: str = Field(min_length=1, max_length=80)
+    name: MakerLine = Field(min_length=1, max_length=80)
+    aliases: tuple[MakerLine, ...] = ()
+    vendor: MakerLine = Field(min_length=1, max_length=80)
     homepage: WebUrl
     category: str
-    tagline: str = Field(min_length=1, max_length=140)
-    description: str = Field(default="", max_length=4000)
-    licence: str | None = Field(default=None, max_length=60)
+    tagline: MakerLine = Field(min_length=1, max_length=140)
+    description: MakerText = Field(default="", max_length=4000)
+    licence: Annotated[Annotated[str, Field(max_length=60)], CLEAN_LINE] | None = None
     open_weights: bool = False
     links: Links = Links()
     launch_date: date | None = None
@@ -56,7 +67,7 @@ class Tool(BaseModel):
     def _aliases(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for alias in value:
             if not name_key(alias):
-                raise ValueError(f"alias {alias!r} has no letters or digits")
+                raise ValueError(f"alias {excerpt(alias)!r} has no letters or digits")
         return value
 
     @model_validator(mode="after")
@@ -69,6 +80,17 @@ class Tool(BaseModel):
         if self.pricing.entry.value == "open-source" and not self.licence:
             raise ValueError("entry 'open-source' needs a licence, e.g. licence: Apache-2.0")
         return self
+
+    @classmethod
+    def from_stored(cls, data: dict[str, Any]) -> Tool:
+        """A tool from a stored row: addresses written before `check_url` refused hidden
+        characters are read without them rather than failing every page that shows them."""
+        data = dict(data, homepage=scrub_url(data.get("homepage")))
+        if isinstance(data.get("links"), dict):
+            data["links"] = {k: scrub_url(v) for k, v in data["links"].items()}
+        if isinstance(data.get("pricing"), dict) and "source" in data["pricing"]:
+            data["pricing"] = dict(data["pricing"], source=scrub_url(data["pricing"]["source"]))
+        return cls.model_validate(data)
 
     @property
     def category_info(self) -> Category:

@@ -56,7 +56,7 @@ def _row_values(tool: Tool) -> dict[str, Any]:
 
 def row_to_tool(row: Any) -> Tool:
     """Rebuild the domain object from a stored row."""
-    return Tool.model_validate(
+    return Tool.from_stored(
         {
             "slug": row.slug,
             "name": row.name,

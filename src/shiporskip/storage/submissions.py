@@ -84,7 +84,7 @@ def _submission(row: Any) -> Submission:
     return Submission(
         id=int(row.id),
         status=row.status,
-        tool=Tool.model_validate(row.data),
+        tool=Tool.from_stored(row.data),
         email=row.email,
         ip=row.ip,
         flags=tuple(row.flags or ()),

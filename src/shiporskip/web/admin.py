@@ -36,6 +36,7 @@ from shiporskip.storage.submissions import (
     SubmissionStateError,
 )
 from shiporskip.storage.votes import VoteStore
+from shiporskip.structured import load_yaml
 from shiporskip.web.admin_auth import (
     ADMIN_COOKIE,
     MAX_FORM,
@@ -190,7 +191,9 @@ def _run(call: Callable[[], T]) -> T:
 def edit(runtime: Runtime, slug: str, text: str) -> Tool:
     """Replace a tool with edited YAML, validated like an import entry; nothing saved on error."""
     try:
-        raw = yaml.safe_load(text)
+        raw = load_yaml(text)
+    except UserError as exc:  # nested too deep, a key given twice
+        raise Invalid([("yaml", str(exc))]) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""

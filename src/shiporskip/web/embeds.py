@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.exc import SQLAlchemyError
 
+from shiporskip.domain.text import visible_text
 from shiporskip.errors import NotFoundError
 from shiporskip.runtime import Runtime
 from shiporskip.storage.embeds import (
@@ -195,7 +196,7 @@ def _text(parent: ET.Element, x: int, y: int, size: int, text: str, bold: bool =
     attrs = {"x": str(x), "y": str(y), "font-size": str(size), "text-anchor": "middle"}
     if bold:
         attrs["font-weight"] = "bold"
-    ET.SubElement(parent, "text", attrs).text = text
+    ET.SubElement(parent, "text", attrs).text = visible_text(text, multiline=False)
 
 
 def badge_lines(card: EmbedCard | None) -> tuple[str, str, str | None]:
@@ -216,6 +217,7 @@ def badge_lines(card: EmbedCard | None) -> tuple[str, str, str | None]:
 def badge_svg(card: EmbedCard | None) -> str:
     """The badge as SVG text; every string goes through ElementTree, so it is escaped."""
     title, main, second = badge_lines(card)
+    title = visible_text(title, multiline=False)  # XML cannot hold control characters
     fill = FILLS.get(card.panel.verdict if card else None, FILLS[None])
     w, h, cut = BADGE_WIDTH, BADGE_HEIGHT, BADGE_SPLIT
     svg = ET.Element(

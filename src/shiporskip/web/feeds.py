@@ -16,6 +16,7 @@ from fastapi.responses import PlainTextResponse, Response
 
 from shiporskip import __version__
 from shiporskip.domain.reviews import VERDICT_LABELS, PanelSummary
+from shiporskip.domain.text import visible_text
 from shiporskip.domain.tools import Tool
 from shiporskip.panel.critics import Critic
 from shiporskip.runtime import Runtime
@@ -95,8 +96,10 @@ def verdicts(runtime: Runtime, critics: list[Critic], limit: int | None = None) 
 
 
 def _add(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) -> ET.Element:
-    element = ET.SubElement(parent, tag, attrs)
-    element.text = text
+    """A child element; XML cannot hold control characters, so they never reach it."""
+    shown = {k: visible_text(v, multiline=False) for k, v in attrs.items()}
+    element = ET.SubElement(parent, tag, shown)
+    element.text = None if text is None else visible_text(text)
     return element
 
 
