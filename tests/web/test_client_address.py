@@ -16,6 +16,8 @@ import pytest
 from shiporskip.cli.main import main
 from shiporskip.runtime import open_runtime
 from shiporskip.settings import load_settings
+from shiporskip.settings_checks import parse_networks
+from shiporskip.web.proxies import ForwardedClient
 from tests.factories import make_tool
 from tests.live import LiveServer, assert_whole
 
@@ -127,3 +129,23 @@ def test_a_bad_trusted_proxies_value_is_one_sentence(
     assert f"SHIPORSKIP_TRUSTED_PROXIES={value}" in err
     assert "Traceback" not in err + out and len(err.strip().splitlines()) == 1
     assert not (isolated_env / "shiporskip.db").exists(), "nothing was created"
+
+
+@pytest.mark.parametrize(
+    ("header", "client"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("203.0.113.7:5123", "203.0.113.7"),
+        ("[2001:db8::7]:443", "2001:db8::7"),
+        ("2001:db8::7", "2001:db8::7"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("198.51.100.1, 203.0.113.7, 10.0.0.2", "203.0.113.7"),
+        ("10.0.0.3, 10.0.0.2", "10.0.0.3"),  # every hop a proxy: the first one
+        ("203.0.113.7, not-an-address", None),  # a proxy passed on garbage: keep the peer
+        ("", None),
+    ],
+)
+def test_the_client_in_a_chain(header: str, client: str | None) -> None:
+    middleware = ForwardedClient(app=None, trusted=parse_networks("127.0.0.1, 10.0.0.0/8"))  # type: ignore[arg-type]
+    found = middleware.client(header)
+    assert (None if found is None else str(found)) == client
