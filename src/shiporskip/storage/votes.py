@@ -38,6 +38,28 @@ def _insert(conn: Connection) -> Any:
     return postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
 
 
+# Advisory lock classes (the first of the two keys): one per limit, so a voter's lock and
+# an address's lock never collide however their names hash.
+VOTER_LOCKS, ADDRESS_LOCKS = 7301, 7302
+
+
+def _hold_limits(conn: Connection, voter_id: str, ip: str) -> None:
+    """Until this transaction ends, no other vote by this voter or from this address is
+    checked against the limits: the count and the insert after it are one step.
+
+    Without this, PostgreSQL (read committed) let concurrent votes each count the same
+    recent votes and all be accepted, past the limit. The locks are taken voter first,
+    then address, by every vote, so two votes never wait on each other in a circle; they
+    are released at commit or rollback. SQLite needs nothing: the transaction's first write
+    (`ensure_voter`) took the database's one write lock, held until commit, so the count
+    sees every committed vote and no other vote commits before this one.
+    """
+    if conn.dialect.name != "postgresql":
+        return
+    for lock_class, key in ((VOTER_LOCKS, voter_id), (ADDRESS_LOCKS, ip)):
+        conn.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_class, sa.func.hashtext(key))))
+
+
 # Built once: pages ask this on every view that has vote boxes.
 _VOTES_OF = (
     sa.select(tools.c.slug, votes.c.value)
@@ -82,6 +104,7 @@ class VoteStore:
             if tool_id is None:
                 raise NotFoundError(f"no tool with slug {slug!r}")
             voter = self.ensure_voter(conn, voter_id, now)
+            _hold_limits(conn, voter_id, ip)
             refusal = self._refusal(conn, voter, ip, limits, now)
             if refusal is None:
                 self._apply(conn, tool_id, voter_id, ip, value, now)
