@@ -78,6 +78,7 @@ POSTS: dict[str, Post] = {
     "/api/v1/newsletter": Post("anon", "json", {"email": "reader@example.com"}),
     "/newsletter/unsubscribe": Post("anon", "form"),
     "/signin": Post("anon", "form", {"email": "reader@example.com"}),
+    "/signin/verify": Post("anon", "form", {"token": "forged"}),
     "/submit": Post("anon", "form", FORM_ENTRY),
     "/api/v1/submissions": Post("anon", "json", ENTRY),
     "/admin/login": Post("anon", "form", {"token": ADMIN_TOKEN, "next": "/admin"}),
@@ -148,7 +149,8 @@ def addresses() -> list[tuple[str, str, str]]:
     found = []
     for route in ROUTES:
         method = "GET" if "GET" in route.methods else "POST"
-        who = POSTS[route.path].who if method == "POST" else "admin"
+        # A POST route missing from POSTS fails the coverage test, not the collection.
+        who = POSTS[route.path].who if route.path in POSTS and method == "POST" else "admin"
         if route.path in MOUNTS:
             found.append((method, who, route.path + "/a%00b.css"))
         for name in route.path_params:
