@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 
 from shiporskip.domain.text import name_key
 from shiporskip.domain.tools import Tool
@@ -69,10 +69,6 @@ def first_reviewed_between(runtime: Runtime, start: datetime, end: datetime) -> 
     out = []
     for slug, panel in panels(runtime.engine).items():
         times = [v.created_at for v in panel.votes.values()]
-        if times and start <= _aware(min(times)) < end:
+        if times and start <= min(times) < end:
             out.append(slug)
     return out
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -18,7 +18,6 @@ from sqlalchemy.engine import Engine
 from shiporskip.comparisons import comparisons_for
 from shiporskip.domain.reviews import VERDICT_LABELS, PanelSummary, Verdict, summarize
 from shiporskip.domain.tools import Tool
-from shiporskip.newsletter.subscribers import aware
 from shiporskip.newsletter.weeks import IsoWeek, check_started
 from shiporskip.runtime import Runtime
 from shiporskip.storage.schema import reviews, tools
@@ -138,7 +137,7 @@ def vote_history(engine: Engine) -> dict[str, list[VoteRow]]:
                     row.critic_id,
                     Verdict(row.verdict),
                     row.score,
-                    aware(row.created_at),
+                    row.created_at,
                     row.is_sample,
                 )
             )

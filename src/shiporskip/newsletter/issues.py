@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from shiporskip.errors import UserError
 from shiporskip.newsletter.digest import Digest
 from shiporskip.newsletter.render import IssueContent
-from shiporskip.newsletter.subscribers import CONFIRMED, aware
+from shiporskip.newsletter.subscribers import CONFIRMED
 from shiporskip.storage.schema import newsletter_issues as issues
 from shiporskip.storage.schema import newsletter_sends as sends
 from shiporskip.storage.schema import newsletter_subscribers as subs
@@ -77,8 +77,8 @@ def _issue(row: Any) -> Issue:
         digest=digest,
         content=IssueContent(row.subject, digest.summary, row.html, row.text),
         is_sample=row.is_sample,
-        created_at=aware(row.created_at),
-        completed_at=aware(row.completed_at) if row.completed_at else None,
+        created_at=row.created_at,
+        completed_at=row.completed_at,
     )
 
 
@@ -158,7 +158,7 @@ class IssueStore:
                 sa.select(issues.c.sender, issues.c.sender_seen_at).where(issues.c.id == issue.id)
             ).one()
             holder, seen = row.sender, row.sender_seen_at
-            fresh = seen is not None and now - aware(seen) < LEASE_TTL
+            fresh = seen is not None and now - seen < LEASE_TTL
             if holder and holder != me and fresh and _alive(holder):
                 raise UserError(
                     f"another `digest send` for {issue.week} is running ({holder}); wait for "
@@ -257,8 +257,8 @@ class IssueStore:
             sends.c.issue_id == issue_id, sends.c.state == PENDING
         )
         with self.engine.connect() as conn:
-            found = conn.scalar(query)
-        return aware(found) if found else None
+            found: datetime | None = conn.scalar(query)
+        return found
 
     def claim(self, row_id: int, now: datetime) -> bool:
         """Mark a pending row 'sending' and commit, before any SMTP; False if not pending."""
@@ -316,11 +316,11 @@ class IssueStore:
         with self.engine.connect() as conn:
             attempted = conn.scalar(last)
             holder, seen = conn.execute(lease).one()
-        live = bool(holder) and seen is not None and now - aware(seen) < LEASE_TTL
+        live = bool(holder) and seen is not None and now - seen < LEASE_TTL
         return IssueStatus(
             issue=issue,
             counts=self.counts(issue.id),
-            last_attempt_at=aware(attempted) if attempted else None,
+            last_attempt_at=attempted,
             sender=holder if live and _alive(holder) else None,
         )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,11 +20,6 @@ BOUNCED = "bounced"
 STATUSES = (PENDING, CONFIRMED, UNSUBSCRIBED, BOUNCED)
 # At most one confirmation mail per address per hour, however often the form is posted.
 RESEND_AFTER = timedelta(hours=1)
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite returns naive datetimes; every stored time is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +45,8 @@ def _subscriber(row: Any) -> Subscriber:
         id=row.id,
         email=row.email,
         status=row.status,
-        created_at=aware(row.created_at),
-        confirmed_at=aware(row.confirmed_at) if row.confirmed_at else None,
+        created_at=row.created_at,
+        confirmed_at=row.confirmed_at,
     )
 
 
