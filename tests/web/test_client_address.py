@@ -8,6 +8,7 @@ ignored; with it, only a listed peer's header is read, right to left past the pr
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -113,6 +114,25 @@ def test_an_untrusted_peer_is_not_believed(data_dir: Path) -> None:
         stored = audited_addresses(server)
     assert statuses == [200, 429]
     assert stored == ["127.0.0.1", "127.0.0.1"]
+
+
+@pytest.mark.parametrize(("trusted", "status"), [("", 403), ("127.0.0.1", 200)])
+def test_x_forwarded_proto_counts_only_from_a_trusted_proxy(
+    data_dir: Path, trusted: str, status: int
+) -> None:
+    """The subscribe form accepts posts from the site's own origin; a client claiming https
+    itself must not make an https origin (another site, to this server) look like its own."""
+    with LiveServer(data_dir, {"trusted_proxies": trusted}) as server:
+        page = httpx.get(server.url("/newsletter")).text
+        found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert found, "the subscribe form carries its token"
+        response = httpx.post(
+            server.url("/newsletter"),
+            data={"email": "reader@example.com", "csrf_token": found[1]},
+            headers={"Origin": f"https://127.0.0.1:{server.port}", "X-Forwarded-Proto": "https"},
+        )
+    assert_whole(response)
+    assert response.status_code == status, response.text[:300]
 
 
 @pytest.mark.parametrize("value", ["10.0.0.0/33", "proxy.example.com", "127.0.0.1;10.0.0.1"])
