@@ -51,9 +51,19 @@ from shiporskip.web.admin_auth import (
     close_session,
     open_session,
 )
+from shiporskip.web.admin_schemas import (
+    AdminSubmission,
+    AuditOut,
+    JobsOut,
+    RetryOut,
+    ReviewQueuedOut,
+    SubmissionsOut,
+    VoidOut,
+    VoteEventsOut,
+)
 from shiporskip.web.bodies import parse_json
 from shiporskip.web.identity import check_csrf, csrf_token, request_voter, voter_from_cookie
-from shiporskip.web.openapi import errors, json_body
+from shiporskip.web.openapi import answers, json_body
 from shiporskip.web.site import Meta, Page, runtime_of
 from shiporskip.web.submit import Invalid, read_body, read_form, store
 
@@ -418,7 +428,9 @@ async def edit_form(request: Request, sid: Session, slug: str) -> Response:
 
 
 # -- the JSON API (Bearer token) ---------------------------------------------------------
-API: dict[str, Any] = {"dependencies": [Depends(bearer)], "tags": ["admin"]}
+# `response_model=None`: the answers are the stores' data as it is, documented by
+# `answers` (`web/admin_schemas.py`).
+API: dict[str, Any] = {"dependencies": [Depends(bearer)], "tags": ["admin"], "response_model": None}
 # Any call: no token or a wrong one (401; 429 after repeated failures), the admin area off
 # (404), an action refused (`_run`: 404, 422).
 REFUSALS = (401, 404, 422, 429)
@@ -443,7 +455,7 @@ async def _json(request: Request) -> dict[str, Any]:
     return data
 
 
-@router.get("/api/v1/admin/submissions", **API, responses=errors(*REFUSALS))
+@router.get("/api/v1/admin/submissions", **API, responses=answers(SubmissionsOut, *REFUSALS))
 def api_submissions(request: Request, status: str | None = PENDING) -> dict[str, Any]:
     """Submissions in a state (pending by default), newest first, with the submitter's email."""
     found = _run(lambda: store(runtime_of(request)).list(status))
@@ -451,7 +463,9 @@ def api_submissions(request: Request, status: str | None = PENDING) -> dict[str,
 
 
 @router.post(
-    "/api/v1/admin/submissions/{submission_id}/approve", **API, responses=errors(*REFUSALS, 409)
+    "/api/v1/admin/submissions/{submission_id}/approve",
+    **API,
+    responses=answers(AdminSubmission, *REFUSALS, 409),
 )
 def api_approve(request: Request, submission_id: int) -> dict[str, Any]:
     """Approve: the tool goes into the catalog and its review is queued."""
@@ -461,7 +475,7 @@ def api_approve(request: Request, submission_id: int) -> dict[str, Any]:
 @router.post(
     "/api/v1/admin/submissions/{submission_id}/reject",
     **API,
-    responses=errors(*REFUSALS, 409, 413),
+    responses=answers(AdminSubmission, *REFUSALS, 409, 413),
     openapi_extra=json_body(RejectIn),
 )
 async def api_reject(request: Request, submission_id: int) -> dict[str, Any]:
@@ -470,7 +484,7 @@ async def api_reject(request: Request, submission_id: int) -> dict[str, Any]:
     return _run(lambda: store(runtime_of(request)).reject(submission_id, reason)).to_data()
 
 
-@router.get("/api/v1/admin/votes/events", **API, responses=errors(*REFUSALS))
+@router.get("/api/v1/admin/votes/events", **API, responses=answers(VoteEventsOut, *REFUSALS))
 def api_events(request: Request, limit: int = 100) -> dict[str, Any]:
     """The vote audit log, newest first."""
     events = VoteStore(runtime_of(request).engine).events(max(1, min(limit, 1000)))
@@ -480,7 +494,7 @@ def api_events(request: Request, limit: int = 100) -> dict[str, Any]:
 @router.post(
     "/api/v1/admin/votes/void",
     **API,
-    responses=errors(*REFUSALS, 413),
+    responses=answers(VoidOut, *REFUSALS, 413),
     openapi_extra=json_body(VoidIn),
 )
 async def api_void(request: Request) -> dict[str, Any]:
@@ -491,27 +505,29 @@ async def api_void(request: Request) -> dict[str, Any]:
     return {"voided": count, "message": f"voided {count} votes of {label}"}
 
 
-@router.post("/api/v1/admin/tools/{slug}/review", **API, responses=errors(*REFUSALS))
+@router.post(
+    "/api/v1/admin/tools/{slug}/review", **API, responses=answers(ReviewQueuedOut, *REFUSALS)
+)
 def api_review(request: Request, slug: str) -> dict[str, Any]:
     """Queue a panel review of a tool."""
     return {"tool": slug, "job": _run(lambda: review(runtime_of(request), slug))}
 
 
-@router.get("/api/v1/admin/tools/{slug}/reviews", **API, responses=errors(*REFUSALS))
+@router.get("/api/v1/admin/tools/{slug}/reviews", **API, responses=answers(AuditOut, *REFUSALS))
 def api_audit(request: Request, slug: str) -> dict[str, Any]:
     """Every review attempt at a tool, newest first: model spec, error, tokens, cost, latency."""
     _, attempts = audit(runtime_of(request), slug)
     return {"tool": slug, "count": len(attempts), "reviews": attempts}
 
 
-@router.get("/api/v1/admin/jobs", **API, responses=errors(*REFUSALS))
+@router.get("/api/v1/admin/jobs", **API, responses=answers(JobsOut, *REFUSALS))
 def api_jobs(request: Request, status: str | None = "parked") -> dict[str, Any]:
     """Jobs in a state (parked by default: failed for good, with their errors)."""
     found = open_queue(runtime_of(request)).list(status)
     return {"count": len(found), "jobs": [asdict(j) for j in found]}
 
 
-@router.post("/api/v1/admin/jobs/{job_id}/retry", **API, responses=errors(*REFUSALS))
+@router.post("/api/v1/admin/jobs/{job_id}/retry", **API, responses=answers(RetryOut, *REFUSALS))
 def api_retry(request: Request, job_id: int) -> dict[str, Any]:
     """Queue a parked job again with a fresh attempt budget."""
     _run(lambda: open_queue(runtime_of(request)).retry(job_id))

@@ -77,6 +77,12 @@ def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     return declared
 
 
+def answers(model: type[BaseModel], *codes: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` of a route whose success answer (200) is documented by `model` rather
+    than produced by it (the route has `response_model=None`), and its refusals."""
+    return {200: {"model": model, "description": "Successful Response"}, **errors(*codes)}
+
+
 def _inlined(schema: Any, definitions: dict[str, Any]) -> Any:
     if isinstance(schema, dict):
         ref = schema.get("$ref", "")
