@@ -275,7 +275,7 @@ def submit_form(request: Request, s: SiteDep) -> Response:
     return _form_page(request, s)
 
 
-@router.post("/submit", include_in_schema=False)
+@router.post("/submit", include_in_schema=False, max_body_size=MAX_BODY)
 async def submit_post(request: Request, s: SiteDep) -> Response:
     """Check, validate and queue a submission; on a mistake, the form again with the text."""
     values = await read_form(request, MAX_BODY)
@@ -413,6 +413,7 @@ class SubmissionIn(Tool):
     tags=["submissions"],
     responses=errors(403, 409, 413, 422, 429),
     openapi_extra=json_body(SubmissionIn),
+    max_body_size=MAX_BODY,
 )
 async def submit_api(request: Request) -> Any:
     """Submit a tool: one entry in the catalog import format, plus an optional
