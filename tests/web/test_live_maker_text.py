@@ -20,6 +20,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from shiporskip.newsletter.digest import build_digest
+from shiporskip.newsletter.render import render_issue
+from shiporskip.newsletter.weeks import week_of
 from shiporskip.runtime import Runtime, open_runtime
 from shiporskip.settings import load_settings
 from shiporskip.storage.schema import submissions, tools
@@ -219,3 +222,16 @@ def test_a_huge_json_field_on_the_api_gives_a_short_error(served: Served) -> Non
 
 def test_nothing_logged(served: Served) -> None:
     served.server.assert_clean_log()
+
+
+def test_the_newsletter_issue_shows_no_hidden_characters(served: Served) -> None:
+    """The digest mails the stored row's name and its critics' lines to every subscriber."""
+    runtime = open_runtime(load_settings(overrides=served.settings))
+    try:
+        digest = build_digest(runtime, week_of(NOW), NOW)
+        issue = render_issue(digest, "http://x")
+    finally:
+        runtime.close()
+    assert "Raw Row" in issue.subject and "Raw Row" in issue.body_html
+    for part in (issue.subject, issue.preheader, issue.body_html, issue.text):
+        assert_clean("the newsletter issue", part)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BeforeValidator
@@ -31,6 +31,15 @@ def visible_text(text: str, *, multiline: bool = True) -> str:
     if not multiline:
         text = _LINE_BREAKS.sub(" ", text)
     return _UNSHOWABLE.sub("", text)
+
+
+def shown(value: object) -> object:
+    """A value as a template prints it (a Jinja `finalize`): text without the characters
+    `visible_text` removes; markup stays markup (removing characters adds no markup)."""
+    if hasattr(value, "__html__"):
+        kind: Any = type(value)  # markupsafe.Markup, whose constructor takes the text
+        return kind(visible_text(str(value)))
+    return visible_text(value) if isinstance(value, str) else value
 
 
 def has_unshowable(text: str) -> bool:

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 import jinja2
 
+from shiporskip.domain.text import shown
 from shiporskip.errors import UserError
 from shiporskip.newsletter.digest import Digest
 
@@ -30,6 +31,8 @@ def _env() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Maker text and critics' lines reach every subscriber: nothing hidden in them does.
+        finalize=shown,
     )
 
 

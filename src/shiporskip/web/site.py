@@ -9,13 +9,12 @@ from typing import Annotated, Any
 from fastapi import Depends, HTTPException, Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
 from pydantic import BaseModel
 from sqlalchemy.engine import Connection
 from starlette.datastructures import MutableHeaders
 
 from shiporskip import __version__
-from shiporskip.domain.text import visible_text
+from shiporskip.domain.text import shown
 from shiporskip.errors import NotFoundError
 from shiporskip.runtime import Runtime
 from shiporskip.storage.votes import votes_of
@@ -58,7 +57,7 @@ class Site:
         env.filters["pct"] = _pct
         # Every value a template prints, maker text from rows stored before input was
         # cleaned included, loses control, bidi-override and zero-width characters.
-        env.finalize = _shown
+        env.finalize = shown
         choice = env.get_template(CHOICE_TEMPLATE)
         self.choices: dict[str | None, bytes] = {
             mine: choice.render(my_vote=mine).encode() for mine in (None, "ship", "skip")
@@ -154,12 +153,6 @@ def runtime_of(request: Request) -> Runtime:
 
 def not_found(exc: NotFoundError) -> HTTPException:
     return HTTPException(404, str(exc))
-
-
-def _shown(value: Any) -> Any:
-    if isinstance(value, Markup):
-        return Markup(visible_text(str(value)))  # noqa: S704 - removing characters adds no markup
-    return visible_text(value) if isinstance(value, str) else value
 
 
 def _pct(value: float | None, digits: int = 0) -> str:
