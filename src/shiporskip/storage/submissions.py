@@ -75,11 +75,6 @@ class Submission:
         return data
 
 
-def _utc(value: datetime) -> datetime:
-    # SQLite hands timezone-aware columns back naive; they were written in UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _submission(row: Any) -> Submission:
     return Submission(
         id=int(row.id),
@@ -91,8 +86,8 @@ def _submission(row: Any) -> Submission:
         reason=row.reason,
         tool_slug=row.tool_slug,
         job_id=row.job_id,
-        created_at=_utc(row.created_at),
-        decided_at=_utc(row.decided_at) if row.decided_at else None,
+        created_at=row.created_at,
+        decided_at=row.decided_at,
     )
 
 
@@ -162,7 +157,7 @@ class SubmissionStore:
         )
         if len(recent) < per_hour:
             return 0
-        oldest = _utc(recent[len(recent) - per_hour])
+        oldest = recent[len(recent) - per_hour]
         return max(1, int((oldest + WINDOW - now).total_seconds()) + 1)
 
     def _check_pending(self, conn: Connection, tool: Tool) -> None:

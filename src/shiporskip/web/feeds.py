@@ -22,6 +22,7 @@ from shiporskip.panel.critics import Critic
 from shiporskip.runtime import Runtime
 from shiporskip.storage.queries import newest_reviewed, tools_by_slug
 from shiporskip.storage.reviews import ToolPanel
+from shiporskip.storage.types import as_utc
 from shiporskip.web.common import compare_path, panel_summaries
 from shiporskip.web.site import SITE_NAME, runtime_of
 
@@ -49,7 +50,7 @@ class Reported:
 
     @property
     def reviewed_at(self) -> datetime:
-        return _utc(self.panel.reviewed_at or datetime.now(UTC))
+        return as_utc(self.panel.reviewed_at or datetime.now(UTC))
 
     @property
     def label(self) -> str:
@@ -61,13 +62,8 @@ class Reported:
         return self.tool.sample or self.panel.sample
 
 
-def _utc(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; every stored time is UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
 def _stamp(moment: datetime) -> str:
-    return _utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def verdicts(runtime: Runtime, critics: list[Critic], limit: int | None = None) -> list[Reported]:
@@ -184,7 +180,7 @@ class SitemapUrl:
 
 
 def _newest(moments: Iterable[datetime | None]) -> date | None:
-    known = [_utc(m) for m in moments if m is not None]
+    known = [as_utc(m) for m in moments if m is not None]
     return max(known).date() if known else None
 
 
