@@ -110,9 +110,9 @@ def test_every_route_has_the_ceiling(server: LiveServer) -> None:
 def test_max_body_kb_lowers_the_ceiling(tmp_path: Path) -> None:
     settings = {"load_sample": "no", "max_body_kb": "64"}
     with LiveServer(tmp_path / "data", settings) as live:
-        refused = post(live, "/submit", b"name=" + b"x" * (70 * 1024))
+        refused = post(live, "/no-such-page", b"name=" + b"x" * (70 * 1024))
         small = post(live, "/signin", b"x" * 3000)
-    assert_refusal(refused, "/submit", "64 KB")
+    assert_refusal(refused, "/no-such-page", "64 KB")
     assert_refusal(small, "/signin", "2 KB")
 
 
