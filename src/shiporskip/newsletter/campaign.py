@@ -256,6 +256,7 @@ def send_digest(
     mailer_factory: Callable[[Settings], Mailer] = SmtpMailer,
     retry_delays: Sequence[float] = RETRY_DELAYS,
     sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
     progress: Progress | None = None,
 ) -> SendReport:
     """Send a week's digest (default: the last complete week); safe to run again after a crash.
@@ -267,7 +268,7 @@ def send_digest(
     settings = runtime.settings
     require_smtp(settings)
     sender_address(settings.mail_from)
-    pacer = Pacer(settings.mail_rate, sleep=sleep)
+    pacer = Pacer(settings.mail_rate, monotonic=monotonic, sleep=sleep)
     now = utcnow()
     iso = resolve_week(week, now)
     check_ended(iso, now)
@@ -275,7 +276,7 @@ def send_digest(
     issue = _issue_for(runtime, iso, store, now)
     if issue is None:
         return SendReport(week=str(iso), empty=True)
-    started = time.monotonic()
+    started = monotonic()
     report = SendReport(week=issue.week, subject=issue.subject, sample=issue.is_sample)
     with store.lease(issue, now) as holder:
         report.recovered = store.recover(issue.id, now)
@@ -295,7 +296,7 @@ def send_digest(
         if not report.count(states.PENDING):
             store.complete(issue.id, utcnow())
     report.failures = store.failures(issue.id)
-    report.elapsed = time.monotonic() - started
+    report.elapsed = monotonic() - started
     log.info("digest %s: %s", issue.week, "; ".join(report.lines()))
     return report
 
