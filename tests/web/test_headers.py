@@ -13,7 +13,10 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
+from shiporskip.runtime import Runtime
+from shiporskip.web.app import SERVER_ERROR, create_app
 from shiporskip.web.headers import completed, own_relative, policy
 from tests.live import LiveServer, assert_security_headers
 
@@ -119,3 +122,23 @@ def test_only_style_attributes_are_let_inline_and_only_when_asked() -> None:
 )
 def test_own_host_locations_become_paths(location: str, host: str | None, expected: str) -> None:
     assert own_relative(location, host) == expected
+
+
+def test_a_server_error_is_one_sentence_with_the_headers(sqlite_runtime: Runtime) -> None:
+    """Starlette answers a bug from outside every middleware: without its own handler the
+    answer was a bare "Internal Server Error" with none of the headers above."""
+    app = create_app(sqlite_runtime)
+
+    @app.get("/api/v1/broken")
+    @app.get("/broken")
+    def broken() -> None:
+        raise RuntimeError("secret internals: db at 10.0.0.5")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        for path in ("/broken", "/api/v1/broken"):
+            response = client.get(path)
+            assert response.status_code == 500, path
+            assert "Something went wrong on our side" in response.text, path
+            assert "10.0.0.5" not in response.text and "Traceback" not in response.text
+            assert_security_headers(response)
+        assert client.get("/api/v1/broken").json() == {"error": SERVER_ERROR}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shiporskip import __version__
@@ -32,11 +33,20 @@ from shiporskip.web import (
 )
 from shiporskip.web.caching import PageCache
 from shiporskip.web.guard import RefuseNul, bounded_validation_error
-from shiporskip.web.headers import SecurityHeaders
+from shiporskip.web.headers import SecurityHeaders, secure
 from shiporskip.web.limits import KB, BodyLimit
 from shiporskip.web.moved import MovedSlugs
 from shiporskip.web.proxies import ForwardedClient
 from shiporskip.web.site import HERE, Meta, Site
+
+# The answer to a bug: one sentence, no traceback (that goes to the server log). Plain, so it
+# cannot fail the way the page that failed did.
+SERVER_ERROR = "Something went wrong on our side; it has been logged. Try again in a moment."
+SERVER_ERROR_PAGE = (
+    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Error · shiporskip'
+    '</title><link rel="stylesheet" href="/static/site.css"></head><body><main>'
+    f'<h1>Server error</h1><p>{SERVER_ERROR}</p><p><a href="/">Home</a></p></main></body></html>'
+)
 
 ROUTERS = (
     home,
@@ -106,6 +116,19 @@ def create_app(runtime: Runtime) -> FastAPI:
         return site.render(
             request, "error.html", page, meta, status=exc.status_code, headers=headers
         )
+
+    @app.exception_handler(Exception)
+    async def server_error(request: Request, exc: Exception) -> Response:
+        # Starlette sends this from outside every middleware, then re-raises for the log.
+        response: Response
+        if request.url.path.startswith("/api/"):
+            response = JSONResponse({"error": SERVER_ERROR}, status_code=500)
+        else:
+            response = HTMLResponse(SERVER_ERROR_PAGE, status_code=500)
+        headers = MutableHeaders(raw=response.raw_headers)
+        secure(request.scope, headers, hsts=runtime.settings.base_url.startswith("https://"))
+        response.raw_headers = headers.raw
+        return response
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:

@@ -79,18 +79,24 @@ class SecurityHeaders:
         await self.app(scope, receive, sender)
 
     def _add(self, scope: Scope, headers: MutableHeaders) -> None:
-        framed = str(scope["path"]).startswith(FRAMED)
-        site = FRAMED_POLICY if framed else PAGE_POLICY
-        headers["content-security-policy"] = completed(headers.get("content-security-policy"), site)
-        if "frame-ancestors 'none'" in headers["content-security-policy"]:
-            headers.setdefault("x-frame-options", "DENY")
-        headers.setdefault("x-content-type-options", "nosniff")
-        headers.setdefault("referrer-policy", REFERRER_POLICY)
-        if self.hsts:
-            headers.setdefault("strict-transport-security", HSTS)
-        location = headers.get("location")
-        if location is not None:
-            headers["location"] = own_relative(location, _host(scope))
+        secure(scope, headers, hsts=self.hsts)
+
+
+def secure(scope: Scope, headers: MutableHeaders, *, hsts: bool) -> None:
+    """Add the headers above to one response's headers (also used by the 500 answer, which
+    Starlette sends from outside every middleware)."""
+    framed = str(scope["path"]).startswith(FRAMED)
+    site = FRAMED_POLICY if framed else PAGE_POLICY
+    headers["content-security-policy"] = completed(headers.get("content-security-policy"), site)
+    if "frame-ancestors 'none'" in headers["content-security-policy"]:
+        headers.setdefault("x-frame-options", "DENY")
+    headers.setdefault("x-content-type-options", "nosniff")
+    headers.setdefault("referrer-policy", REFERRER_POLICY)
+    if hsts:
+        headers.setdefault("strict-transport-security", HSTS)
+    location = headers.get("location")
+    if location is not None:
+        headers["location"] = own_relative(location, _host(scope))
 
 
 def completed(own: str | None, site: str) -> str:
