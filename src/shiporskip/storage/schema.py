@@ -128,6 +128,23 @@ embed_counts = sa.Table(
     sa.CheckConstraint("hits >= 0", name="hits_not_negative"),
 )
 
+# Who was counted today: one row per tool, kind, UTC day and visitor, so a visitor counts
+# once a day however often it loads a badge. `visitor` is a keyed hash that changes every
+# day (`storage/embeds.py`), never an address; rows of past days are deleted as days pass.
+embed_visits = sa.Table(
+    "embed_visits",
+    metadata,
+    sa.Column(
+        "tool_id",
+        sa.Integer,
+        sa.ForeignKey("tools.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("kind", sa.String(20), primary_key=True),
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("visitor", sa.String(32), primary_key=True),
+)
+
 # The embedded job queue: one table in the main database. A running job holds a lease that
 # its worker's heartbeat extends; a job whose lease ran out (its worker died) is claimed
 # again. `key` makes scheduling idempotent (one daily review per day, one digest per week).
@@ -433,6 +450,7 @@ VERSIONED_TABLES = CONTENT_TABLES + VOTE_TABLES
 UNVERSIONED_TABLES = {
     "data_version": "the counters themselves",
     "embed_counts": "badge and widget counts are in the JSON API only, which is not cached",
+    "embed_visits": "who was counted today is never shown",
     "jobs": "the queue is shown only in the admin area and the CLI",
     "job_errors": "the queue is shown only in the admin area and the CLI",
     "newsletter_subscribers": "subscribers are never shown",
