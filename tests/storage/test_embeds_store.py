@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -11,8 +11,14 @@ from alembic import command
 
 from shiporskip.runtime import Runtime
 from shiporskip.storage import migrate
-from shiporskip.storage.embeds import EmbedKind, EmbedStore, click_kind, window_start
-from shiporskip.storage.schema import embed_counts
+from shiporskip.storage.embeds import (
+    EmbedKind,
+    EmbedStore,
+    click_kind,
+    visitor_hash,
+    window_start,
+)
+from shiporskip.storage.schema import embed_counts, embed_visits
 from tests.factories import make_tool
 
 DAY = date(2025, 6, 1)
@@ -106,6 +112,77 @@ def test_database_refuses_negative_counts(runtime: Runtime, store: EmbedStore) -
     row = {"tool_id": tool_id, "kind": "badge_load", "day": DAY, "hits": -1}
     with pytest.raises(sa.exc.IntegrityError), runtime.engine.begin() as conn:
         conn.execute(sa.insert(embed_counts).values(row))
+
+
+def visits(store: EmbedStore) -> list[tuple[date, str]]:
+    with store.engine.connect() as conn:
+        rows = conn.execute(sa.select(embed_visits.c.day, embed_visits.c.visitor))
+        return sorted((row.day, row.visitor) for row in rows)
+
+
+def test_a_visitor_counts_once_a_day(store: EmbedStore) -> None:
+    reader = visitor_hash("key" * 8, DAY, "address 203.0.113.7 Firefox")
+    other = visitor_hash("key" * 8, DAY, "address 203.0.113.8 Firefox")
+    assert store.visit("alpha", EmbedKind.badge_load, reader, day=DAY) is True
+    for _ in range(3):
+        assert store.visit("alpha", EmbedKind.badge_load, reader, day=DAY) is False
+    assert store.visit("alpha", EmbedKind.badge_load, other, day=DAY) is True
+    # Each tool and kind counts the visitor on its own.
+    assert store.visit("alpha", EmbedKind.badge_click, reader, day=DAY) is True
+    assert store.visit("beta", EmbedKind.badge_load, reader, day=DAY) is True
+    assert store.totals("alpha").by_kind == {EmbedKind.badge_load: 2, EmbedKind.badge_click: 1}
+    assert store.visit("no-such-tool", EmbedKind.badge_load, reader, day=DAY) is False
+
+
+def test_the_next_day_counts_again_and_clears_the_day_before(store: EmbedStore) -> None:
+    key, later = "key" * 8, DAY + timedelta(days=1)
+    for who in ("a", "b"):
+        store.visit("alpha", EmbedKind.badge_load, visitor_hash(key, DAY, who), day=DAY)
+    store.visit("beta", EmbedKind.badge_load, visitor_hash(key, DAY, "a"), day=DAY)
+    tomorrow = visitor_hash(key, later, "a")
+    assert tomorrow != visitor_hash(key, DAY, "a"), "a visitor's days are not linked"
+    assert store.visit("alpha", EmbedKind.badge_load, tomorrow, day=later) is True
+    assert [d.count for d in store.daily("alpha", since=DAY)] == [2, 1]
+    # alpha's visitors of the day before are gone; beta's wait for beta's next count.
+    assert visits(store) == sorted([(DAY, visitor_hash(key, DAY, "a")), (later, tomorrow)])
+
+
+def test_one_visitor_racing_itself_counts_once(store: EmbedStore) -> None:
+    reader = visitor_hash("key" * 8, DAY, "voter v_racing")
+
+    def load(_: int) -> bool:
+        return store.visit("alpha", EmbedKind.badge_load, reader, day=DAY)
+
+    with ThreadPoolExecutor(8) as pool:
+        counted = list(pool.map(load, range(40)))
+    assert counted.count(True) == 1
+    assert store.totals("alpha")[EmbedKind.badge_load] == 1
+
+
+def test_visitor_hash_is_keyed_and_holds_no_address() -> None:
+    one = visitor_hash("k" * 32, DAY, "address 203.0.113.7 Firefox")
+    assert len(one) == 32 and int(one, 16) >= 0 and "203" not in one
+    assert one != visitor_hash("j" * 32, DAY, "address 203.0.113.7 Firefox")
+    assert one == visitor_hash("k" * 32, DAY, "address 203.0.113.7 Firefox")
+
+
+def test_removing_a_tool_removes_its_visitors(runtime: Runtime, store: EmbedStore) -> None:
+    store.visit("alpha", EmbedKind.badge_load, "0" * 32, day=DAY)
+    runtime.catalog.remove("alpha")
+    assert visits(store) == []
+
+
+def test_downgrade_drops_the_visitors_table(runtime: Runtime) -> None:
+    command.downgrade(migrate._config(runtime.engine), "0013")
+    assert "embed_visits" not in sa.inspect(runtime.engine).get_table_names()
+    migrate.upgrade(runtime.engine)
+    inspector = sa.inspect(runtime.engine)
+    assert inspector.get_pk_constraint("embed_visits")["constrained_columns"] == [
+        "tool_id",
+        "kind",
+        "day",
+        "visitor",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -161,7 +161,7 @@ def test_loads_are_counted_except_own_pages_and_crawlers(
     client: TestClient, sqlite_runtime: Runtime
 ) -> None:
     client.get("/badge/cursor.svg", headers={"referer": "https://blog.example.com/post"})
-    client.get("/badge/cursor.svg")
+    client.get("/badge/cursor.svg", headers={"user-agent": "a second reader"})
     client.get("/embed/cursor")
     client.get("/badge/cursor.svg", headers={"referer": "http://testserver/tools/cursor"})
     client.get("/badge/cursor.svg", headers={"user-agent": "Mozilla/5.0 (compatible; Googlebot)"})
@@ -172,8 +172,9 @@ def test_loads_are_counted_except_own_pages_and_crawlers(
 def test_clicks_are_counted_and_redirect_to_the_tool_page(
     client: TestClient, sqlite_runtime: Runtime
 ) -> None:
-    for ref in ("badge", "embed", "embed"):
-        response = client.get(f"/go/cursor?ref={ref}", follow_redirects=False)
+    for n, ref in enumerate(("badge", "embed", "embed")):
+        reader = {"user-agent": f"reader {n}"}  # one visitor counts once a day
+        response = client.get(f"/go/cursor?ref={ref}", follow_redirects=False, headers=reader)
         assert response.status_code == 303
         assert response.headers["location"] == "/tools/cursor"
     assert counts(sqlite_runtime, "cursor") == {EmbedKind.badge_click: 1, EmbedKind.embed_click: 2}

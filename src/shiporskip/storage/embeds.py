@@ -1,7 +1,15 @@
-"""The embed counter: badge and widget loads and clicks, per tool, kind and UTC day."""
+"""The embed counter: badge and widget loads and clicks, per tool, kind and UTC day.
+
+A visitor counts once per tool, kind and day (`EmbedStore.visit`): requesting a badge 300
+times adds one, not 300. Visitors are stored as a keyed hash of who they are and the day
+(`visitor_hash`), so no address is kept and one day's visitors cannot be matched with
+another's; a day's rows are deleted once a later day's counting of that tool begins.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -11,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from shiporskip.storage.schema import embed_counts, tools
+from shiporskip.storage.schema import embed_counts, embed_visits, tools
 
 
 class EmbedKind(StrEnum):
@@ -38,6 +46,14 @@ def utc_today() -> date:
     return datetime.now(UTC).date()
 
 
+def visitor_hash(key: str, day: date, identity: str) -> str:
+    """What `embed_visits` stores for a visitor on a day: an HMAC of who it is (a voter id,
+    or an address and user agent) and the day, so the table holds no address and a
+    visitor's rows on two days are not linked."""
+    message = f"{day.isoformat()}\n{identity}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()[:32]
+
+
 @dataclass(frozen=True, slots=True)
 class DayCount:
     day: date
@@ -60,7 +76,9 @@ class EmbedTotals:
 
 
 class EmbedStore:
-    """Increment and read the counters. Increments are single upserts, safe under races."""
+    """Count visitors and read the counters. A visit is an insert-or-ignore and, when the
+    visitor is new today, an upsert, in one transaction: safe under races, and a counter
+    always equals the visitors recorded for its day."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -72,6 +90,33 @@ class EmbedStore:
             if tool_id is None:
                 return False
             conn.execute(_upsert(conn, int(tool_id), EmbedKind(kind), day or utc_today(), n))
+        return True
+
+    def visit(self, slug: str, kind: EmbedKind, visitor: str, *, day: date | None = None) -> bool:
+        """Count `visitor` (a `visitor_hash`) for a tool's `kind` on `day`, once a day;
+        True when this visit was counted, False when already counted or the tool is unknown."""
+        day = day or utc_today()
+        kind = EmbedKind(kind)
+        with self.engine.begin() as conn:
+            tool_id = conn.scalar(sa.select(tools.c.id).where(tools.c.slug == slug))
+            if tool_id is None:
+                return False
+            seen = {"tool_id": int(tool_id), "kind": kind.value, "day": day, "visitor": visitor}
+            # RETURNING, not rowcount: psycopg reports -1 for this statement.
+            if conn.execute(_seen(conn, seen).returning(embed_visits.c.day)).first() is None:
+                return False  # counted already today
+            counted = _upsert(conn, int(tool_id), kind, day, 1).returning(embed_counts.c.hits)
+            if conn.execute(counted).scalar_one() == 1:
+                # The day's first visitor for this tool and kind: one transaction a day
+                # clears earlier days' visitors of it (no one else deletes those rows, so
+                # pruning never makes two visits wait on each other).
+                conn.execute(
+                    sa.delete(embed_visits).where(
+                        embed_visits.c.tool_id == tool_id,
+                        embed_visits.c.kind == kind.value,
+                        embed_visits.c.day < day,
+                    )
+                )
         return True
 
     def totals(self, slug: str, *, since: date | None = None) -> EmbedTotals:
@@ -104,6 +149,13 @@ class EmbedStore:
 def window_start(days: int, today: date | None = None) -> date:
     """The first day of a window of `days` days ending today (UTC)."""
     return (today or utc_today()) - timedelta(days=days - 1)
+
+
+def _seen(conn: Connection, values: Mapping[str, object]) -> sa.Insert:
+    """INSERT .. ON CONFLICT DO NOTHING into `embed_visits`: one row only ever goes in once."""
+    if conn.dialect.name == "postgresql":
+        return postgresql.insert(embed_visits).values(values).on_conflict_do_nothing()
+    return sqlite.insert(embed_visits).values(values).on_conflict_do_nothing()
 
 
 def _upsert(conn: Connection, tool_id: int, kind: EmbedKind, day: date, n: int) -> sa.Insert:

@@ -2,11 +2,15 @@
 
 Loads are counted when the server answers, so copies served from a cache (the badge may be
 cached for five minutes), requests from crawlers and HEAD requests are not counted, and
-neither is the badge preview on shiporskip's own tool page (same-origin Referer).
+neither is the badge preview on shiporskip's own tool page (same-origin Referer). A visitor
+counts once per tool, kind and UTC day: the visitor cookie's id when the request carries
+one, else the client's address (an IPv6 address by its /64 network) and user agent, stored
+only as a keyed hash (`storage/embeds.py`).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 import xml.etree.ElementTree as ET
@@ -21,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from shiporskip.domain.text import visible_text
 from shiporskip.errors import NotFoundError
 from shiporskip.runtime import Runtime
+from shiporskip.security import secret_key
 from shiporskip.storage.embeds import (
     DayCount,
     EmbedKind,
@@ -28,10 +33,13 @@ from shiporskip.storage.embeds import (
     EmbedTotals,
     click_kind,
     utc_today,
+    visitor_hash,
     window_start,
 )
 from shiporskip.storage.reviews import ToolPanel, panels
+from shiporskip.web.identity import voter_from_cookie
 from shiporskip.web.openapi import errors
+from shiporskip.web.proxies import client_address
 from shiporskip.web.schemas import PanelOut, panel_out
 from shiporskip.web.site import Meta, Page, SiteDep, is_head, not_found, runtime_of
 
@@ -143,9 +151,10 @@ def embed_stats(runtime: Runtime, slug: str, today: date | None = None) -> Embed
         window_end=end,
         days=_days_out(store.daily(tool.slug, since=start)),
         counted=(
-            "Loads are counted per UTC day when the server answers: cached copies, crawlers "
-            "and the preview on shiporskip's own tool page are not counted. Clicks are "
-            "counted at /go/{slug}?ref=badge or ?ref=embed."
+            "Visitors are counted once per UTC day for each tool and kind (a load or a click), "
+            "when the server answers: cached copies, crawlers and the preview on "
+            "shiporskip's own tool page are not counted. Clicks are counted at "
+            "/go/{slug}?ref=badge or ?ref=embed."
         ),
     )
 
@@ -162,10 +171,32 @@ def _is_own_page(request: Request) -> bool:
     return bool(referer) and urlsplit(referer).netloc == request.url.netloc
 
 
-def _record(runtime: Runtime, slug: str, kind: EmbedKind) -> bool:
+def _network(address: str) -> str:
+    """An IPv6 address as its /64 (one subscriber's whole range); any other as it is."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
+def visitor_identity(request: Request, runtime: Runtime) -> str:
+    """Who this request is, for counting: its visitor id, else its address and user agent."""
+    voter = voter_from_cookie(runtime, request)
+    if voter is not None:
+        return f"voter {voter}"
+    agent = request.headers.get("user-agent", "")[:300]
+    return f"address {_network(client_address(request))} {agent}"
+
+
+def _record(request: Request, runtime: Runtime, slug: str, kind: EmbedKind) -> bool:
+    day = utc_today()
+    visitor = visitor_hash(secret_key(runtime.settings), day, visitor_identity(request, runtime))
     # A counter that cannot be written must not take the badge down with it.
     try:
-        return EmbedStore(runtime.engine).record(slug, kind)
+        return EmbedStore(runtime.engine).visit(slug, kind, visitor, day=day)
     except SQLAlchemyError:
         log.warning("could not count %s for %s", kind.value, slug, exc_info=True)
         return False
@@ -180,13 +211,13 @@ def count_load(request: Request, runtime: Runtime, slug: str, kind: EmbedKind) -
     """Count a badge or widget load unless a crawler, a HEAD or our own page asked for it."""
     if not _counts(request) or _is_own_page(request):
         return False
-    return _record(runtime, slug, kind)
+    return _record(request, runtime, slug, kind)
 
 
 def count_click(request: Request, runtime: Runtime, slug: str, ref: str | None) -> bool:
     """Count a click-through from a badge or widget; unknown `ref` values count nothing."""
     kind = click_kind(ref)
-    return kind is not None and _counts(request) and _record(runtime, slug, kind)
+    return kind is not None and _counts(request) and _record(request, runtime, slug, kind)
 
 
 # -- the badge -----------------------------------------------------------------------------
