@@ -7,11 +7,17 @@ Every answer must be no server error, and have a status code, content type, head
 that the schema declares for that operation. Generation is deterministic (a fixed seed,
 derandomized), so a failure found here is found again by the next run.
 
+It runs the `schemathesis` command, not the pytest plugin: the plugin's fixture loader
+(`schemathesis.pytest.from_fixture`, needed because the server starts in a fixture) reads
+`request.node._nodeid`, which pytest 9.2 no longer has. The command runs in the test's
+temporary folder, so no stray `schemathesis.toml` changes what it does.
+
 The client is a visitor with a cookie and its CSRF token, and holds the admin token, so the
 vote, submission and admin operations are fuzzed past their checks. Fuzzing casts hundreds
 of votes from one address in a minute: the server runs with vote rate limits far above the
 defaults, or every vote after the twentieth would be a (declared) 429 and the vote logic
-behind the limit would go unfuzzed.
+behind the limit would go unfuzzed. Submissions (5 an hour per address) and subscriptions
+(5 at once per address) have fixed limits: their 429s are declared answers, checked too.
 """
 
 from __future__ import annotations
@@ -150,19 +156,14 @@ def test_every_api_answer_is_what_the_schema_declares(live: Live, tmp_path: Path
         f"--header=Cookie: {visitor.headers['set-cookie'].split(';')[0]}",
     ]
     started = time.monotonic()
-    run = subprocess.run(  # noqa: S603
+    run = subprocess.run(
         command, cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False
     )
     took = time.monotonic() - started
     (tmp_path / "schemathesis.txt").write_text(run.stdout + run.stderr)
-    print(f"\n{live.name}: {took:.0f} s, {figures(report)}")
     failures = run.stdout[run.stdout.find("=== FAILURES") :]
     assert run.returncode == 0, f"schemathesis on {live.name}:\n{failures[:30000]}{run.stderr}"
-
-
-def figures(report: Path) -> str:
-    """How many requests the run sent and how many failed, from its JSON report."""
-    if not report.exists():
-        return "no report"
-    cases = json.loads(report.read_text())["test_cases"]
-    return f"{cases['generated']} requests, {cases['with_failures']} failed"
+    found = json.loads(report.read_text())
+    cases, operations = found["test_cases"], found["operations"]
+    print(f"\n{live.name}: {took:.0f} s, {cases['generated']} requests, none failed")
+    assert operations["tested"] == operations["total"] > 20, operations
