@@ -66,8 +66,14 @@ def excerpt(value: object, width: int = EXCERPT) -> object:
 
 async def bounded_validation_error(request: Request, exc: Exception) -> Response:
     """FastAPI's 422 for a parameter or body that fails validation, quoting at most an
-    excerpt of the input (a 5 MB field must not make a 5 MB answer)."""
+    excerpt of the input (a 5 MB field must not make a 5 MB answer). Like every other
+    refusal it says what is wrong in `error`; FastAPI's `detail` list follows."""
     errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+    problems = "; ".join(
+        f"{'.'.join(str(part) for part in error.get('loc', ()))}: {error.get('msg', '')}"
+        for error in errors
+    )
+    sentence = f"the request is not valid ({excerpt(problems, 300)}); fix it and send it again"
     detail = []
     for error in errors:
         shown = {k: v for k, v in error.items() if k not in ("input", "ctx", "url")}
@@ -76,4 +82,4 @@ async def bounded_validation_error(request: Request, exc: Exception) -> Response
         if "ctx" in error:
             shown["ctx"] = {k: excerpt(v) for k, v in error["ctx"].items()}
         detail.append(shown)
-    return JSONResponse({"detail": jsonable_encoder(detail)}, status_code=422)
+    return JSONResponse({"error": sentence, "detail": jsonable_encoder(detail)}, status_code=422)

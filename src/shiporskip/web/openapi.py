@@ -21,12 +21,11 @@ class ErrorOut(BaseModel):
     error: str
 
 
-class InvalidOut(BaseModel):
-    """422: the request is not valid. The app's own checks say why in `error` (a
-    submission lists each problem in `problems`); a parameter or body of the wrong type
-    gets FastAPI's list of `detail` objects instead."""
+class InvalidOut(ErrorOut):
+    """422: the request is not valid, and `error` says why. A submission lists each
+    problem in `problems`; a parameter or body of the wrong type also gets FastAPI's list
+    of `detail` objects (`web/guard.py`)."""
 
-    error: str | None = None
     problems: list[str] | None = None
     detail: list[dict[str, Any]] | None = None
 
