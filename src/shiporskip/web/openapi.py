@@ -52,12 +52,12 @@ ERRORS: dict[int, tuple[type[BaseModel], str]] = {
     401: (ErrorOut, "No admin token, or not the right one: send `Authorization: Bearer TOKEN`."),
     403: (
         ErrorOut,
-        "The visitor cookie or its CSRF token (`X-CSRF-Token`) is missing or does not match: "
-        "get both from `GET /api/v1/session`.",
+        "The visitor cookie or its CSRF token (`X-CSRF-Token`) is missing or does not match "
+        "(get both from `GET /api/v1/session`), or a moderator suspended this voter.",
     ),
     404: (ErrorOut, "Nothing has that name (for the admin API: the admin area is off)."),
     409: (DuplicateOut, "It conflicts with what is already there."),
-    413: (ErrorOut, "The body is too large."),
+    413: (ErrorOut, "The body is larger than the route takes (`max_body_kb`, or less)."),
     422: (InvalidOut, "The request is not valid."),
     429: (ErrorOut, "Too many requests from you: wait `Retry-After` seconds."),
 }
