@@ -65,8 +65,7 @@ class Gate:
         with self.engine.connect() as other:
             found = other.execute(
                 sa.text(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE :gate = ANY(pg_blocking_pids(pid))"
+                    "SELECT count(*) FROM pg_stat_activity WHERE :gate = ANY(pg_blocking_pids(pid))"
                 ),
                 {"gate": self.pid},
             ).scalar()
