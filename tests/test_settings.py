@@ -113,6 +113,8 @@ BAD_ENV = [
     ("VOTE_MIN_COUNT", "0", "SHIPORSKIP_VOTE_MIN_COUNT=0 is too small; use 1 or more"),
     ("VOTE_RATE_VOTER", "-3", "SHIPORSKIP_VOTE_RATE_VOTER=-3 is too small; use 1 or more"),
     ("VOTE_RATE_IP", "0", "SHIPORSKIP_VOTE_RATE_IP=0 is too small; use 1 or more"),
+    ("MAIL_REQUESTS_IP", "0", "SHIPORSKIP_MAIL_REQUESTS_IP=0 is out of range; use a number from 1"),
+    ("MAIL_REQUESTS_IP", "many", "SHIPORSKIP_MAIL_REQUESTS_IP=many is not a whole number"),
     ("TRUSTED_PROXIES", "10.0.0.0/33", "TRUSTED_PROXIES=10.0.0.0/33 has '10.0.0.0/33', which"),
     ("TRUSTED_PROXIES", "127.0.0.1 10.0.0.1", "is not an IP address or network; list IP addresses"),
     ("MAX_BODY_KB", "8", "SHIPORSKIP_MAX_BODY_KB=8 is out of range; use a number from 64 to"),

@@ -202,8 +202,10 @@ def test_maker_text_that_imitates_a_placeholder_stays_text(
 
 
 def test_counted_pages_are_never_served_from_memory(client: TestClient, runtime: Runtime) -> None:
-    for _ in range(3):
-        assert client.get("/embed/claude-sonnet-4").status_code == 200
+    # Three visitors (a load counts once per visitor a day), each answered by the route.
+    for reader in ("reader-1", "reader-2", "reader-3"):
+        page = client.get("/embed/claude-sonnet-4", headers={"user-agent": reader})
+        assert page.status_code == 200
     counts = client.get("/api/v1/tools/claude-sonnet-4/embeds").json()
     assert counts["total"]["embed_loads"] == 3, counts
 
