@@ -265,7 +265,7 @@ class Settings:
     mail_requests_ip: int = _setting(
         5,
         "Sign-in links and newsletter confirmations one client address may ask for in 10 "
-        "minutes, counted together (by each server process); more get HTTP 429 and no mail.",
+        "minutes, counted together by every server process; more get HTTP 429 and no mail.",
         example="20",
         rule=Rule(ge=1, le=100000),
     )

@@ -19,9 +19,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 
-from shiporskip.newsletter.ratelimit import TokenBucket
 from shiporskip.runtime import Runtime, open_runtime
+from shiporskip.security import secret_key
 from shiporskip.settings import load_settings
+from shiporskip.storage.client_limits import ClientAllowance
 from shiporskip.web.app import create_app
 from shiporskip.web.newsletter import install
 
@@ -168,10 +169,15 @@ def sqlite_mail_runtime(smtp: SmtpServer, isolated_env: Path) -> Iterator[Runtim
         rt.close()
 
 
+def _generous(runtime: Runtime) -> ClientAllowance:
+    """A mail allowance no test here reaches (the limit has tests of its own)."""
+    return ClientAllowance(runtime.engine, secret_key(runtime.settings), "mail", 1000, 600)
+
+
 @pytest.fixture
 def client(sqlite_mail_runtime: Runtime) -> Iterator[TestClient]:
     """The site, mailing through the test server; a generous subscribe rate limit."""
     app = create_app(sqlite_mail_runtime)
-    install(app, TokenBucket(burst=1000, per_second=1))
+    install(app, _generous(sqlite_mail_runtime))
     with TestClient(app) as c:
         yield c

@@ -9,10 +9,11 @@ import itsdangerous
 import pytest
 from fastapi.testclient import TestClient
 
-from shiporskip.newsletter.ratelimit import TokenBucket
 from shiporskip.newsletter.subscribers import SubscriberStore
 from shiporskip.newsletter.tokens import signer_for, unsubscribe_token
 from shiporskip.runtime import Runtime
+from shiporskip.security import secret_key
+from shiporskip.storage.client_limits import ClientAllowance
 from shiporskip.web.app import create_app
 from shiporskip.web.newsletter import install
 from tests.newsletter.conftest import SmtpServer
@@ -141,9 +142,11 @@ def test_subscribing_is_rate_limited_per_client(
     sqlite_mail_runtime: Runtime, smtp: SmtpServer
 ) -> None:
     app = create_app(sqlite_mail_runtime)
-    # A frozen clock: on a loaded machine a second may pass between the requests, which
-    # would make the wait 59 s instead of 60.
-    install(app, TokenBucket(burst=3, per_second=1 / 60, clock=lambda: 1000.0))
+    # A frozen clock, 60 s before the window ends: on a loaded machine a second may pass
+    # between the requests, which would make the wait 59 s instead of 60.
+    runtime = sqlite_mail_runtime
+    key = secret_key(runtime.settings)
+    install(app, ClientAllowance(runtime.engine, key, "mail", 3, 600, clock=lambda: 1140.0))
     with TestClient(app) as client:
         token = form_token(client)
         codes = [

@@ -145,6 +145,18 @@ embed_visits = sa.Table(
     sa.Column("visitor", sa.String(32), primary_key=True),
 )
 
+# Allowances per client address shared by every process (`storage/client_limits.py`): mail
+# asked for on someone's behalf and admin token guesses. `client` is a keyed hash, never an
+# address; a window's rows go when a later window of the same allowance begins.
+client_limits = sa.Table(
+    "client_limits",
+    metadata,
+    sa.Column("what", sa.String(20), primary_key=True),
+    sa.Column("client", sa.String(32), primary_key=True),
+    sa.Column("window_start", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("uses", sa.Integer, nullable=False),
+)
+
 # The embedded job queue: one table in the main database. A running job holds a lease that
 # its worker's heartbeat extends; a job whose lease ran out (its worker died) is claimed
 # again. `key` makes scheduling idempotent (one daily review per day, one digest per week).
@@ -451,6 +463,7 @@ UNVERSIONED_TABLES = {
     "data_version": "the counters themselves",
     "embed_counts": "badge and widget counts are in the JSON API only, which is not cached",
     "embed_visits": "who was counted today is never shown",
+    "client_limits": "allowances are never shown",
     "jobs": "the queue is shown only in the admin area and the CLI",
     "job_errors": "the queue is shown only in the admin area and the CLI",
     "newsletter_subscribers": "subscribers are never shown",

@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -21,6 +20,7 @@ from fastapi import Depends, HTTPException, Request
 from shiporskip.runtime import Runtime
 from shiporskip.security import TokenError, secret_key
 from shiporskip.storage.admin_sessions import AdminSessions
+from shiporskip.storage.client_limits import ClientAllowance
 from shiporskip.web.identity import check_csrf, signer
 from shiporskip.web.proxies import client_address
 from shiporskip.web.site import runtime_of
@@ -49,28 +49,17 @@ class SignInRequired(Exception):
     """No valid admin session: answer with the sign-in page (HTTP 401)."""
 
 
-class Failures:
-    """Failed sign-ins per client address in a sliding window (kept by each server process)."""
-
-    def __init__(self, allowed: int = FAILURES_ALLOWED, window: float = FAILURE_WINDOW) -> None:
-        self.allowed, self.window = allowed, window
-        self._seen: dict[str, list[float]] = {}
-
-    def wait(self, key: str) -> int:
-        """0 when `key` may try again now, else the whole seconds until it may."""
-        now = time.monotonic()
-        recent = [t for t in self._seen.pop(key, []) if now - t < self.window]
-        if recent:  # addresses whose failures have aged out are forgotten
-            self._seen[key] = recent
-        return 0 if len(recent) < self.allowed else int(recent[0] + self.window - now) + 1
-
-    def add(self, key: str) -> None:
-        self._seen.setdefault(key, []).append(time.monotonic())
-
-
-def _failures(request: Request) -> Failures:
+def _failures(request: Request) -> ClientAllowance:
+    """Failed sign-ins per client address, shared by every server process."""
     if not hasattr(request.app.state, "admin_failures"):
-        request.app.state.admin_failures = Failures()
+        runtime = runtime_of(request)
+        request.app.state.admin_failures = ClientAllowance(
+            runtime.engine,
+            secret_key(runtime.settings),
+            "admin-guess",
+            FAILURES_ALLOWED,
+            FAILURE_WINDOW,
+        )
     return request.app.state.admin_failures  # type: ignore[no-any-return]
 
 
@@ -92,7 +81,7 @@ def check_token(request: Request, given: str, status: int) -> None:
     """Compare in constant time; too many failures from one address get 429."""
     ip = client_address(request)
     failures = _failures(request)
-    wait = failures.wait(ip)
+    wait = failures.used_up(ip)
     if wait:
         raise HTTPException(
             429,
@@ -101,7 +90,7 @@ def check_token(request: Request, given: str, status: int) -> None:
         )
     token = admin_token(runtime_of(request))
     if not secrets.compare_digest(given.encode(), token.encode()):
-        failures.add(ip)
+        failures.take(ip)
         raise HTTPException(status, "that is not the admin token; check SHIPORSKIP_ADMIN_TOKEN")
 
 

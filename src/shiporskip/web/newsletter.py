@@ -21,7 +21,6 @@ from shiporskip.errors import UserError
 from shiporskip.newsletter.addresses import InvalidEmail, mask_email
 from shiporskip.newsletter.digest import Digest
 from shiporskip.newsletter.issues import Issue, IssueStore
-from shiporskip.newsletter.ratelimit import TokenBucket
 from shiporskip.newsletter.render import confirmation_message, sender_address
 from shiporskip.newsletter.send import DeliveryError, send_one
 from shiporskip.newsletter.subscribers import SubscriberStore
@@ -34,8 +33,9 @@ from shiporskip.newsletter.tokens import (
     signer_for,
 )
 from shiporskip.newsletter.weeks import parse_week
-from shiporskip.security import TokenError
+from shiporskip.security import TokenError, secret_key
 from shiporskip.settings import Settings
+from shiporskip.storage.client_limits import ClientAllowance
 from shiporskip.web.bodies import parse_form
 from shiporskip.web.headers import policy
 from shiporskip.web.openapi import errors
@@ -51,17 +51,23 @@ SUBSCRIBED = (
 MAX_FORM_BYTES = 4096
 
 
-def install(app: FastAPI, limiter: TokenBucket | None = None) -> None:
+MAIL_WINDOW = 10 * 60
+
+
+def install(app: FastAPI, limiter: ClientAllowance | None = None) -> None:
     """Give every page the subscribe form's signed token, and the app the per-client limit on
     asking for mail (newsletter confirmations and sign-in links share it)."""
     site = app.state.site
-    settings = site.runtime.settings
+    runtime = site.runtime
+    settings = runtime.settings
     signer = signer_for(settings)
     site.newsletter_token = lambda: form_token(signer)
-    # `mail_requests_ip` at once per client address, refilled over 10 minutes: per address
-    # limits alone let one client mail a different stranger with every request.
-    burst = settings.mail_requests_ip
-    app.state.mail_limiter = limiter or TokenBucket(burst=burst, per_second=burst / 600)
+    # `mail_requests_ip` per client address in each 10 minutes, in the database so every
+    # process and node shares it: per-address limits alone let one client mail a different
+    # stranger with every request.
+    app.state.mail_limiter = limiter or ClientAllowance(
+        runtime.engine, secret_key(settings), "mail", settings.mail_requests_ip, MAIL_WINDOW
+    )
 
 
 @asynccontextmanager
@@ -143,7 +149,7 @@ def _message(
 
 def mail_wait(request: Request) -> int:
     """Take one mail request from this client's allowance: 0 to go on, else seconds to wait."""
-    limiter: TokenBucket | None = getattr(request.app.state, "mail_limiter", None)
+    limiter: ClientAllowance | None = getattr(request.app.state, "mail_limiter", None)
     if limiter is None:
         install(request.app)
         limiter = request.app.state.mail_limiter
