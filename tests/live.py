@@ -15,9 +15,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 import httpx
 import pytest
@@ -25,6 +26,8 @@ import pytest
 COMMAND = Path(sys.executable).with_name("shiporskip")
 # What uvicorn or the app writes when a response went wrong on the wire.
 LOG_FAILURES = ("Traceback", "LocalProtocolError", "Exception in ASGI application")
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -160,3 +163,27 @@ def assert_security_headers(response: httpx.Response, https: bool = False) -> No
         assert headers.get("x-frame-options") == "DENY", where
     hsts = headers.get("strict-transport-security")
     assert hsts == ("max-age=31536000" if https else None), f"{where}: HSTS {hsts!r}"
+
+
+@contextlib.contextmanager
+def seeded_site(
+    database: str,
+    data_dir: Path,
+    settings: Mapping[str, str],
+    seed: Callable[[Path, str | None], T],
+) -> Iterator[tuple[LiveServer, T]]:
+    """A real server on `database` ("sqlite", or "postgresql" in a schema of its own),
+    with what `seed(data_dir, database_url)` wrote before it started."""
+    from tests.conftest import postgres_schema_url  # conftest imports this module's users
+
+    schemas = postgres_schema_url() if database == "postgresql" else None
+    database_url = next(schemas) if schemas else None
+    try:
+        seeds = seed(data_dir, database_url)
+        if database_url:
+            settings = {**settings, "database_url": database_url}
+        with LiveServer(data_dir, settings) as server:
+            yield server, seeds
+    finally:
+        if schemas is not None:
+            schemas.close()

@@ -25,10 +25,9 @@ from fastapi.routing import iter_route_contexts
 from shiporskip.runtime import open_runtime
 from shiporskip.settings import load_settings
 from shiporskip.web.app import create_app
-from tests.conftest import postgres_schema_url
 from tests.factories import tool_data
-from tests.live import LiveServer
-from tests.web.test_live_crawl import ADMIN_TOKEN, Live, admin_session, seed
+from tests.live import seeded_site
+from tests.web.test_live_crawl import ADMIN_TOKEN, Live, seed, signed_in_clients
 
 NUL = "\x00"
 NESTED = "[" * 15000 + "]" * 15000  # 30 KB
@@ -197,30 +196,16 @@ def probe(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Probe]:
     data_dir = tmp_path_factory.mktemp(f"bad-input-{request.param}")
-    schemas = postgres_schema_url() if request.param == "postgresql" else None
-    database_url = next(schemas) if schemas else None
-    try:
-        seeds = seed(data_dir, database_url)
-        settings = {"admin_token": ADMIN_TOKEN}
-        if database_url:
-            settings["database_url"] = database_url
-        with LiveServer(data_dir, settings) as server:
-            clients = [httpx.Client(base_url=server.base_url, timeout=60) for _ in range(3)]
-            anon, admin, bearer = clients
-            admin_session(admin)
-            bearer.headers["authorization"] = f"Bearer {ADMIN_TOKEN}"
-            anon_csrf = anon.get("/api/v1/session").json()["csrf_token"]
-            anon.headers["x-csrf-token"] = anon_csrf
-            found = re.search(r'name="csrf" value="([^"]+)"', admin.get("/admin/jobs").text)
-            assert found
-            try:
-                yield Probe(Live(server, anon, admin, bearer, seeds), found.group(1), anon_csrf)
-            finally:
-                for client in clients:
-                    client.close()
-    finally:
-        if schemas is not None:
-            schemas.close()
+    settings = {"admin_token": ADMIN_TOKEN}
+    with (
+        seeded_site(request.param, data_dir, settings, seed) as (server, seeds),
+        signed_in_clients(server) as (anon, admin, bearer),
+    ):
+        anon_csrf = anon.get("/api/v1/session").json()["csrf_token"]
+        anon.headers["x-csrf-token"] = anon_csrf
+        found = re.search(r'name="csrf" value="([^"]+)"', admin.get("/admin/jobs").text)
+        assert found
+        yield Probe(Live(server, anon, admin, bearer, seeds), found.group(1), anon_csrf)
 
 
 @pytest.mark.parametrize(("method", "who", "url"), ADDRESSES, ids=lambda v: str(v))

@@ -14,6 +14,7 @@ carries the security headers of `web/headers.py`. Every asset an HTML page loads
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -40,9 +41,14 @@ from shiporskip.settings import load_settings
 from shiporskip.storage.submissions import SubmissionStore
 from shiporskip.web.app import create_app
 from shiporskip.web.identity import signer
-from tests.conftest import postgres_schema_url
 from tests.factories import make_tool
-from tests.live import LOG_FAILURES, LiveServer, assert_security_headers, assert_whole
+from tests.live import (
+    LOG_FAILURES,
+    LiveServer,
+    assert_security_headers,
+    assert_whole,
+    seeded_site,
+)
 
 ADMIN_TOKEN = "crawl-admin-token-0123456789"
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
@@ -333,6 +339,22 @@ def admin_session(client: httpx.Client) -> None:
     assert client.post("/admin/login", data=data).status_code == 303
 
 
+@contextlib.contextmanager
+def signed_in_clients(
+    server: LiveServer,
+) -> Iterator[tuple[httpx.Client, httpx.Client, httpx.Client]]:
+    """A visitor, a moderator signed in through the admin form, and a script with the token."""
+    clients = [httpx.Client(base_url=server.base_url, timeout=60) for _ in range(3)]
+    anon, admin, bearer = clients
+    try:
+        admin_session(admin)
+        bearer.headers["authorization"] = f"Bearer {ADMIN_TOKEN}"
+        yield anon, admin, bearer
+    finally:
+        for client in clients:
+            client.close()
+
+
 @pytest.fixture(
     scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
@@ -340,26 +362,12 @@ def live(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Live]:
     data_dir = tmp_path_factory.mktemp(f"crawl-{request.param}")
-    schemas = postgres_schema_url() if request.param == "postgresql" else None
-    database_url = next(schemas) if schemas else None
-    try:
-        seeds = seed(data_dir, database_url)
-        settings = {"admin_token": ADMIN_TOKEN}
-        if database_url:
-            settings["database_url"] = database_url
-        with LiveServer(data_dir, settings) as server:
-            clients = [httpx.Client(base_url=server.base_url, timeout=30) for _ in range(3)]
-            anon, admin, bearer = clients
-            admin_session(admin)
-            bearer.headers["authorization"] = f"Bearer {ADMIN_TOKEN}"
-            try:
-                yield Live(server, anon, admin, bearer, seeds)
-            finally:
-                for client in clients:
-                    client.close()
-    finally:
-        if schemas is not None:
-            schemas.close()
+    settings = {"admin_token": ADMIN_TOKEN}
+    with (
+        seeded_site(request.param, data_dir, settings, seed) as (server, seeds),
+        signed_in_clients(server) as (anon, admin, bearer),
+    ):
+        yield Live(server, anon, admin, bearer, seeds)
 
 
 # -- the checks ----------------------------------------------------------------------------

@@ -44,9 +44,8 @@ from shiporskip.sample_data import load_samples_if_empty
 from shiporskip.settings import load_settings
 from shiporskip.storage.submissions import SubmissionStore
 from shiporskip.web.identity import signer
-from tests.conftest import postgres_schema_url
 from tests.factories import make_tool
-from tests.live import LiveServer
+from tests.live import LiveServer, seeded_site
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 ADMIN_TOKEN = "fuzz-admin-token-0123456789"
@@ -104,19 +103,8 @@ def seed(data_dir: Path, database_url: str | None) -> dict[str, str]:
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def live(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Live]:
-    data_dir = tmp_path / "data"
-    schemas = postgres_schema_url() if request.param == "postgresql" else None
-    database_url = next(schemas) if schemas else None
-    try:
-        seeds = seed(data_dir, database_url)
-        settings = dict(SETTINGS)
-        if database_url:
-            settings["database_url"] = database_url
-        with LiveServer(data_dir, settings) as server:
-            yield Live(server, seeds, request.param)
-    finally:
-        if schemas is not None:
-            schemas.close()
+    with seeded_site(request.param, tmp_path / "data", SETTINGS, seed) as (server, seeds):
+        yield Live(server, seeds, request.param)
 
 
 def with_examples(schema: dict[str, Any], seeds: dict[str, str]) -> dict[str, Any]:
