@@ -307,7 +307,8 @@ class Live:
 
 def seed(data_dir: Path, database_url: str | None) -> dict[str, str]:
     """Sample content plus what only a visitor's actions make: a sent digest, a subscriber's
-    links, a submission's status link. Written before the server starts."""
+    links, a submission's status link. Written before the server starts; the names it
+    returns fill path parameters (here and in the schema fuzz)."""
     overrides = {"data_dir": str(data_dir)}
     if database_url:
         overrides["database_url"] = database_url
@@ -321,11 +322,18 @@ def seed(data_dir: Path, database_url: str | None) -> dict[str, str]:
         submission = SubmissionStore(rt.engine, rt.catalog).add(
             make_tool("Crawl Candidate"), ip="198.51.100.7", per_hour=100
         )
+        status_token = signer(rt).sign("submission", submission.id)
         return {
             "week": issue.week,
             "confirm": confirm_token(tokens, subscriber.subscriber_id),
             "unsubscribe": unsubscribe_token(tokens, subscriber.subscriber_id),
-            "submission": signer(rt).sign("submission", submission.id),
+            "submission": status_token,
+            # Named as the API's path parameters: the schema fuzz's examples.
+            "slug": "cursor",
+            "pair": "aider-vs-cursor",
+            "critic_id": "builder",
+            "token": status_token,
+            "submission_id": str(submission.id),
         }
     finally:
         rt.close()

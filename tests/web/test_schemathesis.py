@@ -35,17 +35,8 @@ from typing import Any
 import httpx
 import pytest
 
-from shiporskip.newsletter.digest import build_digest
-from shiporskip.newsletter.issues import IssueStore
-from shiporskip.newsletter.render import render_issue
-from shiporskip.newsletter.weeks import week_of
-from shiporskip.runtime import open_runtime
-from shiporskip.sample_data import load_samples_if_empty
-from shiporskip.settings import load_settings
-from shiporskip.storage.submissions import SubmissionStore
-from shiporskip.web.identity import signer
-from tests.factories import make_tool
 from tests.live import LiveServer, seeded_site
+from tests.web.test_live_crawl import seed
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 ADMIN_TOKEN = "fuzz-admin-token-0123456789"
@@ -73,32 +64,6 @@ class Live:
     server: LiveServer
     seeds: dict[str, str]
     name: str
-
-
-def seed(data_dir: Path, database_url: str | None) -> dict[str, str]:
-    """Sample content, a sent digest and a pending submission, written before the server
-    starts; their names become the schema's path examples."""
-    overrides = {"data_dir": str(data_dir)}
-    if database_url:
-        overrides["database_url"] = database_url
-    rt = open_runtime(load_settings(overrides=overrides))
-    try:
-        load_samples_if_empty(rt)
-        digest = build_digest(rt, week_of(NOW), NOW)
-        issue = IssueStore(rt.engine).create(digest, render_issue(digest, "http://x"), NOW)
-        submission = SubmissionStore(rt.engine, rt.catalog).add(
-            make_tool("Fuzz Candidate"), ip="198.51.100.7", per_hour=100
-        )
-        return {
-            "slug": "cursor",
-            "pair": "aider-vs-cursor",
-            "critic_id": "builder",
-            "week": issue.week,
-            "token": signer(rt).sign("submission", submission.id),
-            "submission_id": str(submission.id),
-        }
-    finally:
-        rt.close()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
