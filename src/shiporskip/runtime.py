@@ -15,6 +15,7 @@ from shiporskip.settings import Settings, ensure_data_dir
 from shiporskip.storage import migrate
 from shiporskip.storage.catalog import CatalogStore
 from shiporskip.storage.engine import create_engine
+from shiporskip.storage.pairwise import PairwiseStore
 from shiporskip.storage.reviews import ReviewStore
 
 
@@ -24,6 +25,7 @@ class Runtime:
     engine: Engine
     catalog: CatalogStore
     reviews: ReviewStore
+    pairwise: PairwiseStore
     _critics: dict[tuple[str, bool], list[Critic]] = field(default_factory=dict)
 
     def critics(self, *, include_retired: bool = False) -> list[Critic]:
@@ -53,4 +55,5 @@ def open_runtime(settings: Settings, *, upgrade: bool = True) -> Runtime:
         engine=engine,
         catalog=CatalogStore(engine),
         reviews=ReviewStore(engine),
+        pairwise=PairwiseStore(engine),
     )

@@ -164,7 +164,7 @@ def test_a_tool_without_a_panel_says_so_without_operator_commands(
     assert data["a"]["verdict_line"] == "Not reviewed yet" and "Not reviewed yet" in html
     assert data["conclusion"]["strength"] == "missing" and data["conclusion"]["winner"] is None
     assert "Fresh Tool has no panel yet, so there is no call." in html
-    assert data["a"]["best_for"] == "Developer Tools; no panel yet"
+    assert data["a"]["best_for"] == "Developer Tools (paid); no panel yet"
     assert data["scorecard"]["a_higher"] == data["scorecard"]["b_higher"] == 0
     assert_page_matches_json(html, data)
 
@@ -188,11 +188,17 @@ def test_an_incomplete_panel_shows_how_many_critics_reported(
     assert "6 of 7 critics reported" in html
     scientist = row_html(html, "scientist")
     assert "No review" in scientist and "—" in scientist
-    assert data["conclusion"]["strength"] == "clear" and data["conclusion"]["winner"] == "left-tool"
+    # 4-2 of six against 0-7: the 95% intervals overlap, and no pairwise majority decides.
+    assert data["conclusion"]["strength"] == "tie" and data["conclusion"]["winner"] is None
+    assert "6 of 7 critics reported" in data["conclusion"]["text"]
     assert data["a"]["best_for"] == (
-        "Developer Tools; shipped by the builder, skeptic, futurist and buyer"
+        "Developer Tools (paid); shipped by the builder, skeptic, futurist and buyer; "
+        "strongest case from the builder (70): “builder on left-tool”"
     )
-    assert data["b"]["best_for"] == "Developer Tools; no critic shipped it"
+    assert data["b"]["best_for"] == (
+        "Developer Tools (paid); no critic shipped it; highest score from the builder (40): "
+        "“builder on right-tool”"
+    )
     assert "Left Tool +30" in row_html(html, "builder")
     assert_page_matches_json(html, data)
 

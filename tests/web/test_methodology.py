@@ -49,7 +49,7 @@ def test_the_comparison_rule_is_published_verbatim_under_compare(client: TestCli
     data = client.get("/api/v1/methodology").json()
     assert data["conclusion_rule"] == CONCLUSION_RULE
     opening, steps = conclusion_steps()
-    assert len(steps) == 3
+    assert len(steps) == 4
     rebuilt = " ".join([opening, *(f"{i}. {step}" for i, step in enumerate(steps, 1))])
     assert rebuilt == " ".join(CONCLUSION_RULE.split())
     block = section(client.get("/methodology").text, "compare")

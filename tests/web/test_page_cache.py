@@ -25,6 +25,7 @@ from shiporskip.web import tools as tools_module
 from shiporskip.web.app import create_app
 from shiporskip.web.identity import signer
 from tests.factories import make_tool, review_record
+from tests.storage.test_pairwise_store import add_picks, pick_record
 
 TOOL = "/tools/claude-sonnet-4"
 COMPARE = "/compare/claude-sonnet-4-vs-smolvlm2-2b"
@@ -257,6 +258,7 @@ def test_every_versioned_table_moves_the_version(runtime: Runtime) -> None:
     limits = Limits(per_voter=100, per_ip=100, minimum=5)
     VoteStore(runtime.engine).cast("claude-sonnet-4", "v_test", "127.0.0.1", VoteValue.ship, limits)
     publish_comparisons(runtime, "claude-sonnet-4")
+    add_picks(runtime, pick_record("aider", "cursor", "builder", "a", "a"))
     for name in VERSIONED_TABLES:
         table = metadata.tables[name]
         key = next(iter(table.primary_key.columns))

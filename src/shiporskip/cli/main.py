@@ -10,7 +10,7 @@ from rich.table import Table
 
 from shiporskip import __version__, settings_docs
 from shiporskip import settings_checks as checks
-from shiporskip.cli import admin, digest, jobs, panel, tools
+from shiporskip.cli import admin, compare, digest, jobs, panel, tools
 from shiporskip.cli.common import (
     cells,
     console,
@@ -42,6 +42,7 @@ sample_app = typer.Typer(help="The bundled sample content (tools and panel revie
 app.add_typer(sample_app, name="sample")
 app.add_typer(panel.critics_app, name="critics")
 app.command("review")(panel.review)
+app.command("compare")(compare.compare)
 app.command("worker")(jobs.worker)
 app.command("daily")(jobs.daily)
 app.add_typer(jobs.jobs_app, name="jobs")

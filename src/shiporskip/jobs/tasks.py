@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from shiporskip.comparisons import comparisons_for
 from shiporskip.errors import UserError
 from shiporskip.jobs.api import task
-from shiporskip.panel.factory import open_panel
+from shiporskip.panel.factory import open_pairwise, open_panel
 from shiporskip.runtime import Runtime
 from shiporskip.storage.reviews import panels
 from shiporskip.storage.schema import comparisons, jobs, tools
@@ -60,7 +60,30 @@ def review_tool(runtime: Runtime, args: dict[str, Any]) -> str:
         errors = sorted({r.error or "failed" for r in run.failed.values()})
         raise UserError(f"{summary.status}: {'; '.join(errors)[:500]}")
     published = publish_comparisons(runtime, slug)
-    return f"{slug}: {summary.tally} ({summary.status}); {published} comparisons published"
+    picked = pick_comparisons(runtime, slug)
+    return (
+        f"{slug}: {summary.tally} ({summary.status}); {published} comparisons published; {picked}"
+    )
+
+
+def pick_comparisons(runtime: Runtime, slug: str) -> str:
+    """Pairwise picks for the tool's published comparisons (critics with a stored pick on
+    the same inputs are not asked again). A failed critic raises, so the job is retried."""
+    critics = runtime.critics()
+    tool = runtime.catalog.get(slug)
+    pairs = comparisons_for(runtime, tool)
+
+    async def go() -> list[Any]:
+        async with open_pairwise(runtime, critics) as pairwise:
+            return [await pairwise.compare(a, b, critics) for a, b in pairs]
+
+    runs = asyncio.run(go()) if pairs else []
+    failed = [r for run in runs for r in run.records.values() if not r.ok]
+    if failed:
+        errors = sorted({r.error or "failed" for r in failed})
+        raise UserError(f"{len(failed)} pairwise picks failed: {'; '.join(errors)[:500]}")
+    asked = sum(len(run.records) for run in runs)
+    return f"pairwise picks on {len(runs)} comparisons ({asked} critics asked)"
 
 
 def publish_comparisons(runtime: Runtime, slug: str) -> int:

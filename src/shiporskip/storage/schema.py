@@ -194,6 +194,50 @@ comparisons = sa.Table(
     sa.UniqueConstraint("a_tool_id", "b_tool_id", name="uq_comparisons_pair"),
 )
 
+# Pairwise picks (`storage/pairwise.py`, migration 0017): one row per critic asked about a
+# pair, both orders in one row. The pair is stored in slug order at the time of asking
+# (a_tool_id, b_tool_id); the answers are sides ("a", "b", "neither", or null when there is
+# no valid answer), so a renamed tool keeps its picks.
+pairwise_picks = sa.Table(
+    "pairwise_picks",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "a_tool_id", sa.Integer, sa.ForeignKey("tools.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column(
+        "b_tool_id", sa.Integer, sa.ForeignKey("tools.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("critic_id", sa.String(40), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("first_pick", sa.String(10)),
+    sa.Column("swapped_pick", sa.String(10)),
+    sa.Column("first_reason", sa.Text),
+    sa.Column("swapped_reason", sa.Text),
+    sa.Column("first_raw", sa.Text),
+    sa.Column("swapped_raw", sa.Text),
+    sa.Column("error", sa.Text),
+    sa.Column("provider", sa.String(40), nullable=False),
+    sa.Column("model", sa.String(300), nullable=False),
+    sa.Column("prompt_version", sa.String(40), nullable=False),
+    sa.Column("input_hash", sa.String(64), nullable=False),
+    sa.Column("params", sa.JSON, nullable=False),
+    sa.Column("input_tokens", sa.Integer),
+    sa.Column("output_tokens", sa.Integer),
+    sa.Column("cost_usd", sa.Float),
+    sa.Column("latency_ms", sa.Integer),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+sa.Index(
+    "ix_pairwise_picks_pair",
+    pairwise_picks.c.a_tool_id,
+    pairwise_picks.c.b_tool_id,
+    pairwise_picks.c.critic_id,
+    pairwise_picks.c.id,
+)
+sa.Index("ix_pairwise_picks_input_hash", pairwise_picks.c.input_hash)
+
 # Why attempts of Procrastinate jobs failed (its own tables keep no error text).
 job_errors = sa.Table(
     "job_errors",
@@ -455,7 +499,7 @@ data_version = sa.Table(
     sa.Column("version", sa.BigInteger, nullable=False),
 )
 
-CONTENT_TABLES = ("tools", "tool_names", "reviews", "tool_panels", "comparisons")
+CONTENT_TABLES = ("tools", "tool_names", "reviews", "tool_panels", "comparisons", "pairwise_picks")
 VOTE_TABLES = ("voters", "votes")
 VERSIONED_TABLES = CONTENT_TABLES + VOTE_TABLES
 # Every other table, and why writing to it leaves cached public pages current.

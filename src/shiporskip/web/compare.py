@@ -13,6 +13,8 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
 from shiporskip.domain.compare import CONCLUSION_RULE, conclude
+from shiporskip.domain.pairwise import PairwiseTally
+from shiporskip.domain.pricing import ENTRY_LABELS
 from shiporskip.domain.pricing_read import (
     USAGE_EXAMPLE,
     ToolPricing,
@@ -31,6 +33,7 @@ from shiporskip.runtime import Runtime
 from shiporskip.storage.votes import VoteStore
 from shiporskip.web.common import compare_path
 from shiporskip.web.openapi import errors
+from shiporskip.web.pairwise import PairwiseOut, pairwise_out
 from shiporskip.web.schemas import (
     CommunityOut,
     PanelOut,
@@ -155,6 +158,7 @@ class ComparePage(Page):
     conclusion: ConclusionOut
     pricing: PairPricingOut
     scorecard: Scorecard
+    pairwise: PairwiseOut
 
 
 def pricing_read_out(read: ToolPricing) -> PricingReadOut:
@@ -226,6 +230,9 @@ def compare_page(runtime: Runtime, a_slug: str, b_slug: str, usage_text: str | N
         value = read_a.usage_input
     minimum = runtime.settings.vote_min_count
     communities = VoteStore(runtime.engine).communities(minimum, [a_slug, b_slug])
+    pairwise, picks = pairwise_out(runtime, critics, a, b)
+    if a.slug != pairwise.first_shown:
+        picks = picks.swapped_sides()  # the tally in the page's order
     no_votes = Community(0, 0, 0, minimum)
     return ComparePage(
         title=f"{a.name} vs {b.name}",
@@ -234,9 +241,7 @@ def compare_page(runtime: Runtime, a_slug: str, b_slug: str, usage_text: str | N
         swapped_url=f"/compare/{b_slug}{SEPARATOR}{a_slug}",
         a=_side(a, critics, cur_a, sum_a, read_a, communities.get(a_slug, no_votes)),
         b=_side(b, critics, cur_b, sum_b, read_b, communities.get(b_slug, no_votes)),
-        conclusion=_conclusion(
-            a, b, sum_a, sum_b, _scores(cur_a, critics), _scores(cur_b, critics)
-        ),
+        conclusion=_conclusion(a, b, sum_a, sum_b, picks),
         pricing=PairPricingOut(
             form=UsageForm(value=value, error=error),
             comparable=pair.comparable,
@@ -244,6 +249,7 @@ def compare_page(runtime: Runtime, a_slug: str, b_slug: str, usage_text: str | N
             sentence=pair.sentence,
         ),
         scorecard=_scorecard(critics, a.name, b.name, cur_a, cur_b),
+        pairwise=pairwise,
     )
 
 
@@ -256,19 +262,33 @@ def verdict_line(summary: PanelSummary) -> str:
 
 
 def best_for(tool: Tool, critics: Sequence[Critic], current: Mapping[str, ReviewRecord]) -> str:
-    """Who it suits, from data only: its category, and which critics' lenses shipped it."""
-    where = tool.category_info.name + (" with open weights" if tool.open_weights else "")
-    reviewed = [c for c in critics if c.id in current]
-    shipped = [c for c in reviewed if _verdict(current[c.id]) is Verdict.ship]
+    """Who it suits, from this tool's own data and its critics' reviews: category, entry
+    tier, which lenses shipped it, and the take of the critic that scored it highest."""
+    where = f"{tool.category_info.name} ({ENTRY_LABELS[tool.pricing.entry].lower()}" + (
+        ", open weights)" if tool.open_weights else ")"
+    )
+    reviewed = [c for c in critics if c.id in current and current[c.id].draft is not None]
     if not reviewed:
         return f"{where}; no panel yet"
+    shipped = [c for c in reviewed if _verdict(current[c.id]) is Verdict.ship]
+    pool = shipped or reviewed
+    top = max(pool, key=lambda c: _score(current[c.id]))  # first in panel order on a tie
+    draft = current[top.id].draft
+    assert draft is not None
+    case = f"the {top.label.lower()} ({draft.score}): “{draft.one_liner}”"
     if not shipped:
-        return f"{where}; no critic shipped it"
+        return f"{where}; no critic shipped it; highest score from {case}"
     if len(shipped) == len(critics):
-        return f"{where}; shipped by all {len(critics)} critics"
-    lenses = [c.label.lower() for c in shipped]
-    body = ", ".join(lenses[:-1]) + " and " + lenses[-1] if len(lenses) > 1 else lenses[0]
-    return f"{where}; shipped by the {body}"
+        who = f"shipped by all {len(critics)} critics"
+    else:
+        lenses = [c.label.lower() for c in shipped]
+        body = ", ".join(lenses[:-1]) + " and " + lenses[-1] if len(lenses) > 1 else lenses[0]
+        who = f"shipped by the {body}"
+    return f"{where}; {who}; strongest case from {case}"
+
+
+def _score(record: ReviewRecord) -> int:
+    return record.draft.score if record.draft else -1
 
 
 def _side(
@@ -294,21 +314,22 @@ def _verdict(record: ReviewRecord) -> Verdict | None:
     return record.draft.verdict if record.draft else None
 
 
-def _scores(current: Mapping[str, ReviewRecord], critics: Sequence[Critic]) -> dict[str, int]:
-    """Scores of the current panel only, as the tallies count (retired critics do not vote)."""
-    records = [current.get(c.id) for c in critics]
-    return {r.critic_id: r.draft.score for r in records if r is not None and r.draft is not None}
-
-
 def _conclusion(
     a: Tool,
     b: Tool,
     sum_a: PanelSummary,
     sum_b: PanelSummary,
-    scores_a: Mapping[str, int],
-    scores_b: Mapping[str, int],
+    picks: PairwiseTally,
 ) -> ConclusionOut:
-    call = conclude(a.name, b.name, sum_a, sum_b, scores_a, scores_b)
+    call = conclude(
+        a.name,
+        b.name,
+        sum_a,
+        sum_b,
+        a_category=a.category_info.name,
+        b_category=b.category_info.name,
+        pairwise=picks,
+    )
     winner = {"a": a, "b": b}.get(call.winner or "")
     return ConclusionOut(
         winner=winner.slug if winner else None,

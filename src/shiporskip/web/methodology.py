@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
 from shiporskip.domain.compare import CONCLUSION_RULE
+from shiporskip.domain.pairwise import PAIRWISE_RULE
 from shiporskip.domain.reviews import BODY_WORDS
 from shiporskip.domain.stats import Proportion
 from shiporskip.llm.labels import public_model_label
@@ -68,6 +69,7 @@ class MethodologyPage(Page):
     models: list[ModelRow]
     total_reviews: int
     total_failed: int
+    swap_consistency: float | None
 
 
 def conclusion_steps() -> tuple[str, list[str]]:
@@ -174,6 +176,27 @@ def _compare() -> Section:
         ],
         steps=steps,
     )
+
+
+def _pairwise(runtime: Runtime) -> tuple[Section, float | None]:
+    measured = runtime.pairwise.swap_consistency()
+    share = Proportion(measured.agreed, measured.answered)
+    if measured.answered:
+        pairs = "comparison" if measured.pairs == 1 else "comparisons"
+        found = (
+            f"Measured on this instance: {measured.agreed} of {measured.answered} critic "
+            f"answers on {measured.pairs} {pairs} were the same in both orders, a swap "
+            f"consistency of {share.percent()} ({share.interval_text()}), counted live from "
+            "every stored pick."
+        )
+    else:
+        found = "No pairwise picks have been made on this instance yet, so there is no measure."
+    section = Section(
+        id="pairwise",
+        title="Pairwise picks and swap consistency",
+        paragraphs=[PAIRWISE_RULE, found],
+    )
+    return section, share.value
 
 
 def _maker_text() -> Section:
@@ -294,6 +317,7 @@ def methodology_page(runtime: Runtime) -> MethodologyPage:
     """The rules, the panel and the live table of which models wrote the reviews."""
     critics = runtime.critics()
     rows = _rows(runtime)
+    pairwise, swap = _pairwise(runtime)
     return MethodologyPage(
         critics=[
             MethodCritic(
@@ -312,6 +336,7 @@ def methodology_page(runtime: Runtime) -> MethodologyPage:
             _intervals(),
             _calibration(),
             _compare(),
+            pairwise,
             _maker_text(),
             _votes(VOTING_ENABLED, runtime.settings.vote_min_count),
             _pricing(),
@@ -321,6 +346,7 @@ def methodology_page(runtime: Runtime) -> MethodologyPage:
         models=rows,
         total_reviews=sum(r.reviews for r in rows),
         total_failed=sum(r.failed for r in rows),
+        swap_consistency=swap,
     )
 
 
