@@ -74,7 +74,7 @@ def conclude(
     if pairwise and majority:
         count = pairwise.a if majority == "a" else pairwise.b
         picked = f"{count} of {pairwise.answered} critics picked {names[majority]} in both orders"
-    rates = f"{_rate(a_name, a)} vs {_rate(b_name, b)}"
+    rates = f"{_rate(a_name, a)} against {_rate(b_name, b)}"
     if a_category != b_category:
         if majority:
             return Conclusion(
@@ -102,23 +102,21 @@ def conclude(
             return Conclusion(
                 side,
                 "lean",
-                f"Leans {name}: the ship rates' 95% intervals do not overlap ({rates}), but {why}.",
+                f"Leans {name}: {rates}; the 95% intervals do not overlap, but {why}.",
             )
         return Conclusion(
             side,
             "clear",
-            f"Ship with {name}: the ship rates' 95% intervals do not overlap ({rates}).",
+            f"Ship with {name}: {rates}; the 95% intervals do not overlap.",
         )
     if majority:
         return Conclusion(
             majority,
             "lean",
-            f"Leans {names[majority]}: the ship rates' 95% intervals overlap ({rates}), "
-            f"but {picked}.",
+            f"Leans {names[majority]}: {rates} overlap at 95%, but {picked}.",
         )
     return Conclusion(
         None,
         "tie",
-        f"Too close to call: the ship rates' 95% intervals overlap ({rates}) and no pairwise "
-        "majority picks one of them.",
+        f"Too close to call: {rates} overlap at 95%, and no pairwise majority picks one of them.",
     )
