@@ -136,6 +136,10 @@ CRAWL: dict[str, list[Visit]] = {
         html("/tools/no-such-tool", 404),
     ],
     "/api/v1/tools/{slug}": [api("/api/v1/tools/cursor"), api("/api/v1/tools/no-such-tool", 404)],
+    "/api/v1/tools/{slug}/history": [
+        api("/api/v1/tools/cursor/history"),
+        api("/api/v1/tools/no-such-tool/history", 404),
+    ],
     "/compare/{pair}": [
         html("/compare/aider-vs-cursor"),
         html("/compare/aider-vs-cursor?usage=500+requests"),

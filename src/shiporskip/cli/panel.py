@@ -10,6 +10,7 @@ from rich.live import Live
 from rich.table import Table
 
 from shiporskip.cli.common import cells, console, print_json, runtime, styled
+from shiporskip.domain.panel import PanelRead
 from shiporskip.domain.reviews import VERDICT_LABELS, PanelSummary
 from shiporskip.errors import UserError
 from shiporskip.panel.critics import Critic, find_critic
@@ -113,6 +114,28 @@ def summary_data(summary: PanelSummary) -> dict[str, Any]:
     }
 
 
+def provenance_data(read: PanelRead) -> dict[str, Any]:
+    """Where the counted reviews came from (`domain/panel.py`), for --json."""
+    earlier = [
+        {
+            "critic": s.critic_id,
+            "reviewed_at": s.counted.created_at.isoformat(),
+            "model": s.counted.model,
+            "failed_at": s.failure.created_at.isoformat(),
+        }
+        for s in read.earlier
+        if s.counted is not None and s.failure is not None
+    ]
+    return {
+        "status": read.status,
+        "notes": read.notes,
+        "models": read.models,
+        "earlier_runs": earlier,
+        "awaiting_fresh_review": read.awaiting,
+        "sample": read.sample,
+    }
+
+
 def review(
     ctx: typer.Context,
     slug: Annotated[str, typer.Argument(help="The tool to review.")],
@@ -160,6 +183,7 @@ def review(
             {
                 "tool": slug,
                 "panel": summary_data(summary),
+                "provenance": provenance_data(result.panel.read) if result.panel else None,
                 "ran": sorted(result.records),
                 "skipped_already_reviewed": sorted(result.cached),
                 "reviews": [r.audit() for r in result.current.values()],
@@ -189,20 +213,26 @@ def _scorecard(result: PanelRun, summary: PanelSummary) -> None:
         )
     verdict = VERDICT_LABELS[summary.verdict] if summary.verdict else "No verdict"
     pct = f"{summary.ship_pct:.0f}%" if summary.ship_pct is not None else "—"
+    status = result.panel.read.status if result.panel else summary.status
     console.print(
         styled(
             "\n",
             (tool.name, "bold"),
-            f": {verdict} {summary.tally} · ship {pct} · {summary.status}",
+            f": {verdict} {summary.tally} · ship {pct} · {status}",
             ("" if summary.complete else "  (incomplete)", "yellow"),
         )
     )
     for critic in result.critics:
         record = result.current.get(critic.id)
+        seat = result.panel.read.seat(critic.id) if result.panel else None
         if record and record.draft:
             d = record.draft
+            earlier = ""
+            if seat is not None and seat.earlier_run and seat.counted is not None:
+                day = seat.counted.created_at.date().isoformat()
+                earlier = f"  [earlier run: {day}, {seat.counted.model}]"
             console.print(
-                f"  {critic.label:<10} {d.verdict.value:<4} {d.score:>3}  {d.one_liner}",
+                f"  {critic.label:<10} {d.verdict.value:<4} {d.score:>3}  {d.one_liner}{earlier}",
                 markup=False,
             )
         elif critic.id in result.failed:

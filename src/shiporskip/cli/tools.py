@@ -13,10 +13,11 @@ from rich.table import Table
 
 from shiporskip import catalog as catalog_files
 from shiporskip.cli.common import cells, console, print_json, runtime, styled
+from shiporskip.cli.panel import provenance_data, summary_data
 from shiporskip.domain.categories import resolve_category
 from shiporskip.domain.pricing import parse_plan, parse_usage
 from shiporskip.domain.pricing_read import read_tool
-from shiporskip.domain.reviews import ReviewRecord
+from shiporskip.domain.reviews import VERDICT_LABELS, ReviewRecord
 from shiporskip.domain.tools import Tool
 from shiporskip.errors import UserError
 
@@ -308,10 +309,22 @@ def show(
     with runtime(ctx) as rt:
         tool = rt.catalog.get(slug)
         flags = rt.catalog.flags(slug)
-        current, failed = rt.reviews.current(slug)
-    records = [*current.values(), *failed.values()]
+        panel = rt.reviews.panel(slug, [c.id for c in rt.critics()])
+    records = [
+        r
+        for seat in panel.read.seats
+        for r in (panel.review(seat.critic_id), panel.failure(seat.critic_id))
+        if r is not None
+    ]
     if as_json:
-        print_json({**tool.to_data(), "flags": flags, "reviews": [r.audit() for r in records]})
+        print_json(
+            {
+                **tool.to_data(),
+                "flags": flags,
+                "panel": {**summary_data(panel.summary), **provenance_data(panel.read)},
+                "reviews": [r.audit() for r in records],
+            }
+        )
         return
     for flag in flags:
         console.print(
@@ -347,12 +360,17 @@ def show(
     if tool.description:
         console.print(tool.description, markup=False)
     if records:
+        s = panel.summary
+        verdict = VERDICT_LABELS[s.verdict] if s.verdict else "No verdict"
+        console.print(f"Panel: {verdict} {s.tally} · {panel.read.status}", markup=False)
         _audit(records)
 
 
 def _audit(records: list[ReviewRecord]) -> None:
     """The operator's view of the current panel: model spec, errors, tokens, cost, latency."""
-    console.print("Reviews (latest per critic):", markup=False, style="bold")
+    console.print(
+        "Reviews (the one that counts per critic, and newer failures):", markup=False, style="bold"
+    )
     for r in records:
         verdict = f"{r.draft.verdict.value} {r.draft.score}" if r.draft else "—"
         usage = [f"prompt {r.prompt_version}"]

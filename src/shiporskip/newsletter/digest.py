@@ -1,8 +1,8 @@
 """The weekly digest's data: new verdicts, splits, comparisons, verdict changes, a tool to watch.
 
-Everything is computed from the append-only review history, so a digest of a past week is
-the same whenever it is built: a panel "at" a moment is each critic's latest successful
-review written before that moment.
+Everything is computed from the append-only review history with the panel read model
+(`domain/panel.py`) as of a moment, so a digest of a past week is the same whenever it is
+built and counts a panel the way the tool page does.
 """
 
 from __future__ import annotations
@@ -11,31 +11,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 
 from shiporskip.comparisons import comparisons_for
-from shiporskip.domain.reviews import VERDICT_LABELS, PanelSummary, Verdict, summarize
+from shiporskip.domain.panel import Attempt, PanelRead, read_panel
+from shiporskip.domain.reviews import VERDICT_LABELS
 from shiporskip.domain.tools import Tool
 from shiporskip.newsletter.weeks import IsoWeek, check_started
 from shiporskip.runtime import Runtime
-from shiporskip.storage.schema import reviews, tools
+from shiporskip.storage.reviews import panels
 from shiporskip.web.common import compare_path
 
 MAX_SPLITS = 3
 MAX_COMPARISONS = 6
-
-
-@dataclass(frozen=True, slots=True)
-class VoteRow:
-    """One successful review, reduced to what a panel tally needs."""
-
-    critic_id: str
-    verdict: Verdict
-    score: int
-    created_at: datetime
-    is_sample: bool
 
 
 class DigestTool(BaseModel):
@@ -50,6 +39,7 @@ class DigestTool(BaseModel):
     reported: int
     expected: int
     sample: bool
+    flag: str | None = None  # set when the maker's text tries to instruct the critics
 
 
 class DigestComparison(BaseModel):
@@ -114,64 +104,34 @@ class Digest(BaseModel):
         return " ".join(text.split())[:200]
 
 
-def vote_history(engine: Engine) -> dict[str, list[VoteRow]]:
-    """Every successful review of every tool, oldest first, in one query."""
-    query = (
-        sa.select(
-            tools.c.slug,
-            reviews.c.critic_id,
-            reviews.c.verdict,
-            reviews.c.score,
-            reviews.c.created_at,
-            reviews.c.is_sample,
-        )
-        .join(tools, tools.c.id == reviews.c.tool_id)
-        .where(reviews.c.status == "ok")
-        .order_by(reviews.c.id)
-    )
-    out: dict[str, list[VoteRow]] = {}
-    with engine.connect() as conn:
-        for row in conn.execute(query):
-            out.setdefault(row.slug, []).append(
-                VoteRow(
-                    row.critic_id,
-                    Verdict(row.verdict),
-                    row.score,
-                    row.created_at,
-                    row.is_sample,
-                )
-            )
-    return out
+def review_history(engine: Engine) -> dict[str, list[Attempt]]:
+    """Every review attempt of every tool, oldest first, in one query."""
+    return {slug: panel.attempts for slug, panel in panels(engine).items()}
 
 
-def votes_at(rows: Sequence[VoteRow], moment: datetime) -> dict[str, VoteRow]:
-    """Each critic's latest vote written before `moment`."""
-    current: dict[str, VoteRow] = {}
-    for row in rows:
-        if row.created_at < moment:
-            current[row.critic_id] = row
-    return current
-
-
-def summary_of(votes: dict[str, VoteRow], critic_ids: Sequence[str]) -> PanelSummary:
-    """The panel rule applied to the votes of the critics on the panel."""
-    kept = [votes[c] for c in critic_ids if c in votes]
-    return summarize([v.verdict for v in kept], len(critic_ids), scores=[v.score for v in kept])
+FLAG_NOTE = "Flagged: the maker's text tries to instruct the critics; the critics were told not to."
 
 
 @dataclass(frozen=True, slots=True)
 class _Context:
     week: IsoWeek
     tools: dict[str, Tool]
-    history: dict[str, list[VoteRow]]
+    history: dict[str, list[Attempt]]
     critic_ids: Sequence[str]
     critic_names: dict[str, str]
     base_url: str
 
+    def panel(self, slug: str, moment: datetime) -> PanelRead:
+        """The tool's panel as of a moment (`domain/panel.py`)."""
+        return read_panel(self.critic_ids, self.history.get(slug, []), as_of=moment)
+
+    def ok_times(self, slug: str) -> list[datetime]:
+        return [a.created_at for a in self.history[slug] if a.ok]
+
     def item(self, slug: str) -> DigestTool:
         tool = self.tools[slug]
-        votes = votes_at(self.history.get(slug, []), self.week.end)
-        summary = summary_of(votes, self.critic_ids)
+        panel = self.panel(slug, self.week.end)
+        summary = panel.summary
         verdict = summary.verdict
         return DigestTool(
             slug=slug,
@@ -184,22 +144,23 @@ class _Context:
             tally=summary.tally,
             reported=summary.reported,
             expected=summary.expected,
-            sample=tool.sample or any(v.is_sample for v in votes.values()),
+            sample=tool.sample or panel.sample,
+            flag=FLAG_NOTE if tool.injection_flags() else None,
         )
 
     def reviewed_in_week(self, slug: str) -> bool:
-        return any(self.week.start <= r.created_at < self.week.end for r in self.history[slug])
+        return any(self.week.start <= t < self.week.end for t in self.ok_times(slug))
 
     def first_reviewed_in_week(self, slug: str) -> bool:
-        first = min(r.created_at for r in self.history[slug])
-        return self.week.start <= first < self.week.end
+        times = self.ok_times(slug)
+        return bool(times) and self.week.start <= min(times) < self.week.end
 
 
 def _splits(ctx: _Context, active: list[str]) -> list[DigestTool]:
     """The closest votes among panels that moved this week (at least three critics)."""
     scored = []
     for slug in active:
-        summary = summary_of(votes_at(ctx.history[slug], ctx.week.end), ctx.critic_ids)
+        summary = ctx.panel(slug, ctx.week.end).summary
         margin = abs(summary.ships - summary.skips)
         if summary.reported >= 3 and margin <= 1:
             scored.append((margin, -summary.reported, ctx.tools[slug].name.lower(), slug))
@@ -210,8 +171,8 @@ def _changes(ctx: _Context) -> list[VerdictChange]:
     """Tools whose panel verdict at the end of the week differs from before it started."""
     out = []
     for slug in sorted(ctx.history, key=lambda s: ctx.tools[s].name.lower()):
-        before = summary_of(votes_at(ctx.history[slug], ctx.week.start), ctx.critic_ids)
-        after = summary_of(votes_at(ctx.history[slug], ctx.week.end), ctx.critic_ids)
+        before = ctx.panel(slug, ctx.week.start).summary
+        after = ctx.panel(slug, ctx.week.end).summary
         if before.verdict and after.verdict and before.verdict != after.verdict:
             label = f"{VERDICT_LABELS[before.verdict]} {before.tally}"
             out.append(VerdictChange(tool=ctx.item(slug), before=label))
@@ -219,17 +180,23 @@ def _changes(ctx: _Context) -> list[VerdictChange]:
 
 
 def _watch(ctx: _Context, candidates: list[str]) -> ToolToWatch | None:
-    """The tool the panel disagrees about most: the widest spread of critic scores."""
-    best: tuple[int, str, VoteRow, VoteRow] | None = None
+    """The tool the panel disagrees about most: the widest spread of critic scores.
+
+    A tool whose maker text is flagged as an attempt to instruct the critics is never
+    featured: the feature would put that text in front of every subscriber.
+    """
+    best: tuple[int, str, Attempt, Attempt] | None = None
     for slug in sorted(candidates, key=lambda s: ctx.tools[s].name.lower()):
-        current = votes_at(ctx.history[slug], ctx.week.end)
-        votes = [current[c] for c in ctx.critic_ids if c in current]
+        if ctx.tools[slug].injection_flags():
+            continue
+        votes = [a for a in ctx.panel(slug, ctx.week.end).counted if a.score is not None]
         if len(votes) < 2:
             continue
-        low = min(votes, key=lambda v: v.score)
-        high = max(votes, key=lambda v: v.score)
-        if best is None or high.score - low.score > best[0]:
-            best = (high.score - low.score, slug, low, high)
+        low = min(votes, key=lambda v: v.score or 0)
+        high = max(votes, key=lambda v: v.score or 0)
+        spread = (high.score or 0) - (low.score or 0)
+        if best is None or spread > best[0]:
+            best = (spread, slug, low, high)
     if best is None or best[0] == 0:
         return None
     spread, slug, low, high = best
@@ -267,7 +234,7 @@ def compose(
     week: IsoWeek,
     now: datetime,
     catalog: Sequence[Tool],
-    history: dict[str, list[VoteRow]],
+    history: dict[str, list[Attempt]],
     critics: dict[str, str],
     base_url: str,
     pairs_for: Callable[[Tool], list[tuple[str, str]]],
@@ -280,7 +247,7 @@ def compose(
     active = [s for s in history if ctx.reviewed_in_week(s)]
     new = sorted(
         (s for s in active if ctx.first_reviewed_in_week(s)),
-        key=lambda s: (min(r.created_at for r in history[s]), s),
+        key=lambda s: (min(ctx.ok_times(s)), s),
     )
     new_items = [ctx.item(s) for s in new]
     splits = _splits(ctx, active)
@@ -307,7 +274,7 @@ def build_digest(runtime: Runtime, week: IsoWeek, now: datetime) -> Digest:
         week,
         now,
         runtime.catalog.list(),
-        vote_history(runtime.engine),
+        review_history(runtime.engine),
         {c.id: c.name for c in runtime.critics()},
         runtime.settings.base_url,
         lambda tool: comparisons_for(runtime, tool),

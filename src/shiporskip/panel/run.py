@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from shiporskip.domain.panel import read_panel
 from shiporskip.domain.reviews import (
     PanelSummary,
     ReviewDraft,
     ReviewRecord,
     review_json_schema,
-    summarize,
 )
 from shiporskip.domain.tools import Tool
 from shiporskip.llm.base import ChatMessage, CompletionRequest
@@ -23,7 +23,7 @@ from shiporskip.panel.critics import Critic
 from shiporskip.panel.parsing import ReviewParseError, parse_review
 from shiporskip.panel.prompting import build_prompt, input_hash, prompt_version, repair_message
 from shiporskip.storage.catalog import CatalogStore
-from shiporskip.storage.reviews import ReviewStore
+from shiporskip.storage.reviews import CurrentPanel, ReviewStore, attempt_of
 
 State = Literal["queued", "running", "repairing", "done", "failed", "cached"]
 
@@ -58,8 +58,12 @@ class PanelRun:
     current: dict[str, ReviewRecord] = field(default_factory=dict)
     failed: dict[str, ReviewRecord] = field(default_factory=dict)
 
+    panel: CurrentPanel | None = None  # the read model after the run (`domain/panel.py`)
+
     @property
     def summary(self) -> PanelSummary:
+        if self.panel is not None:
+            return self.panel.summary
         return panel_summary(self.critics, self.current, self.failed)
 
 
@@ -68,15 +72,9 @@ def panel_summary(
     current: Mapping[str, ReviewRecord],
     failed: Mapping[str, ReviewRecord],
 ) -> PanelSummary:
-    ids = [c.id for c in critics]
-    drafts = [current[c].draft for c in ids if c in current]
-    valid = [d for d in drafts if d is not None]
-    return summarize(
-        [d.verdict for d in valid],
-        expected=len(ids),
-        failed=sum(1 for c in ids if c in failed and c not in current),
-        scores=[d.score for d in valid],
-    )
+    """The read model's summary over these critics of the given records."""
+    records = [*current.values(), *failed.values()]
+    return read_panel([c.id for c in critics], [attempt_of(r) for r in records]).summary
 
 
 class Panel:
@@ -131,10 +129,9 @@ class Panel:
                 run.records[critic.id] = record
 
         await asyncio.gather(*(one(c) for c in critics))
-        current, failed = self.reviews.current(slug)
-        ids = {c.id for c in members}
-        run.current = {k: v for k, v in current.items() if k in ids}
-        run.failed = {k: v for k, v in failed.items() if k in ids}
+        run.panel = self.reviews.panel(slug, [c.id for c in members])
+        run.current = run.panel.current
+        run.failed = run.panel.failed
         return run
 
     async def _review_one(

@@ -5,19 +5,22 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from shiporskip.domain.panel import Attempt, PanelRead, read_panel
 from shiporskip.domain.reviews import (
     PanelSummary,
     Prediction,
     ReviewDraft,
     ReviewRecord,
     Verdict,
-    summarize,
 )
+from shiporskip.llm.labels import public_model_label
+from shiporskip.storage.history import record_changes
 from shiporskip.storage.schema import reviews, tool_panels, tools
 
 
@@ -95,6 +98,119 @@ def _record(row: Any) -> ReviewRecord:
 
 
 _SELECT = sa.select(reviews, tools.c.slug).join(tools, tools.c.id == reviews.c.tool_id)
+# What the panel read model needs of an attempt: no texts, no raw output.
+_ATTEMPT_COLUMNS = (
+    reviews.c.id,
+    reviews.c.tool_id,
+    reviews.c.critic_id,
+    reviews.c.status,
+    reviews.c.verdict,
+    reviews.c.score,
+    reviews.c.created_at,
+    reviews.c.model,
+    reviews.c.provider,
+    reviews.c.is_sample,
+)
+
+
+@lru_cache(maxsize=4096)
+def model_label(model: str, provider: str) -> str:
+    """The public label of a stored spec; a catalog has few distinct specs, so it is cached."""
+    return public_model_label(model, provider)
+
+
+def _attempt(
+    id_: int,
+    critic_id: str,
+    status: str,
+    verdict: str | None,
+    score: int | None,
+    created_at: datetime | None,
+    model: str,
+    provider: str,
+    is_sample: bool,
+) -> Attempt:
+    ok = status == "ok" and verdict is not None
+    return Attempt(
+        id=id_,
+        critic_id=critic_id,
+        ok=ok,
+        verdict=Verdict(verdict) if ok and verdict is not None else None,
+        score=score if ok else None,
+        created_at=created_at or datetime.now(UTC),
+        model=model_label(model, provider),
+        is_sample=bool(is_sample),
+    )
+
+
+def attempt_of(record: ReviewRecord) -> Attempt:
+    """A stored review as the read model sees it."""
+    draft = record.draft if record.ok else None
+    return _attempt(
+        record.id or 0,
+        record.critic_id,
+        record.status,
+        draft.verdict.value if draft else None,
+        draft.score if draft else None,
+        record.created_at,
+        record.model,
+        record.provider,
+        record.is_sample,
+    )
+
+
+def _attempt_of_row(row: Any) -> Attempt:
+    return _attempt(
+        row.id,
+        row.critic_id,
+        row.status,
+        row.verdict,
+        row.score,
+        row.created_at,
+        row.model,
+        row.provider,
+        row.is_sample,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CurrentPanel:
+    """One tool's panel (`domain/panel.py`) with the stored records behind it."""
+
+    read: PanelRead
+    records: dict[int, ReviewRecord]
+
+    @property
+    def summary(self) -> PanelSummary:
+        return self.read.summary
+
+    def review(self, critic_id: str) -> ReviewRecord | None:
+        """The review that counts for this critic."""
+        seat = self.read.seat(critic_id)
+        return None if seat is None or seat.counted is None else self.records[seat.counted.id]
+
+    def failure(self, critic_id: str) -> ReviewRecord | None:
+        """The critic's newest failed attempt after the review that counts, if any."""
+        seat = self.read.seat(critic_id)
+        return None if seat is None or seat.failure is None else self.records[seat.failure.id]
+
+    @property
+    def current(self) -> dict[str, ReviewRecord]:
+        """Each critic's counted review."""
+        return {
+            s.critic_id: self.records[s.counted.id]
+            for s in self.read.seats
+            if s.counted is not None
+        }
+
+    @property
+    def failed(self) -> dict[str, ReviewRecord]:
+        """The newest failure of each critic with no review that counts."""
+        return {
+            s.critic_id: self.records[s.failure.id]
+            for s in self.read.seats
+            if s.failed and s.failure is not None
+        }
 
 
 class ReviewStore:
@@ -105,15 +221,17 @@ class ReviewStore:
         with self.engine.begin() as conn:
             result = conn.execute(sa.insert(reviews).values(**_values(record, tool_id)))
             assert result.inserted_primary_key is not None
-            refresh_panels(conn, [tool_id])
-            return int(result.inserted_primary_key[0])
+            new_id = int(result.inserted_primary_key[0])
+            refresh_panels(conn, [tool_id], new_ids=[new_id])
+            return new_id
 
     def add_many(self, records: Iterable[tuple[ReviewRecord, int]]) -> None:
         rows = [_values(r, tool_id) for r, tool_id in records]
         if rows:
             with self.engine.begin() as conn:
-                conn.execute(sa.insert(reviews), rows)
-                refresh_panels(conn, {row["tool_id"] for row in rows})
+                inserted = conn.execute(sa.insert(reviews).returning(reviews.c.id), rows)
+                new_ids = [int(i) for i in inserted.scalars()]
+                refresh_panels(conn, {row["tool_id"] for row in rows}, new_ids=new_ids)
 
     def has_ok(self, tool_id: int, critic_id: str, input_hash: str) -> bool:
         query = (
@@ -133,17 +251,19 @@ class ReviewStore:
         with self.engine.connect() as conn:
             return [_record(r) for r in conn.execute(query)]
 
+    def panel(
+        self, slug: str, critic_ids: Sequence[str] | None, as_of: datetime | None = None
+    ) -> CurrentPanel:
+        """The tool's panel over these critics (None: every critic that has reviewed it)."""
+        records = self.history(slug)
+        read = read_panel(critic_ids, [attempt_of(r) for r in records], as_of)
+        return CurrentPanel(read, {r.id: r for r in records if r.id is not None})
+
     def current(self, slug: str) -> tuple[dict[str, ReviewRecord], dict[str, ReviewRecord]]:
-        """Each critic's latest successful review, and the latest failure of critics with none."""
-        ok: dict[str, ReviewRecord] = {}
-        failed: dict[str, ReviewRecord] = {}
-        for record in self.history(slug):
-            if record.ok:
-                ok[record.critic_id] = record
-                failed.pop(record.critic_id, None)
-            elif record.critic_id not in ok:
-                failed[record.critic_id] = record
-        return ok, failed
+        """Each critic's counted review, and the latest failure of critics with none, over
+        every critic that has reviewed the tool (`panel` takes the configured critics)."""
+        found = self.panel(slug, None)
+        return found.current, found.failed
 
     def count(self) -> int:
         with self.engine.connect() as conn:
@@ -164,43 +284,67 @@ class Vote:
 
 @dataclass(slots=True)
 class ToolPanel:
-    """The current panel of one tool, in brief."""
+    """The current panel of one tool, in brief: its attempts and the read model over them."""
 
     slug: str
-    votes: dict[str, Vote] = field(default_factory=dict)
-    failed: set[str] = field(default_factory=set)
+    attempts: list[Attempt] = field(default_factory=list)
+    _everyone: PanelRead | None = field(default=None, repr=False, compare=False)
+
+    def read(
+        self, critic_ids: Sequence[str] | None = None, as_of: datetime | None = None
+    ) -> PanelRead:
+        """The read model over these critics (None: every critic that has reviewed it)."""
+        if critic_ids is not None or as_of is not None:
+            return read_panel(critic_ids, self.attempts, as_of)
+        # Lists ask for votes, failures and times of every panel: read it once.
+        if self._everyone is None:
+            self._everyone = read_panel(None, self.attempts)
+        return self._everyone
 
     def summary(self, critic_ids: Sequence[str]) -> PanelSummary:
-        votes = [self.votes[c] for c in critic_ids if c in self.votes]
-        return summarize(
-            [v.verdict for v in votes],
-            expected=len(critic_ids),
-            failed=sum(1 for c in critic_ids if c in self.failed and c not in self.votes),
-            scores=[v.score for v in votes],
-        )
+        return self.read(critic_ids).summary
+
+    @property
+    def votes(self) -> dict[str, Vote]:
+        """Each critic's counted review, every critic that has reviewed the tool."""
+        out = {}
+        for a in self.read().counted:
+            assert a.verdict is not None and a.score is not None
+            out[a.critic_id] = Vote(
+                a.critic_id, a.verdict, a.score, a.id, a.created_at, a.is_sample
+            )
+        return out
+
+    @property
+    def failed(self) -> set[str]:
+        return {s.critic_id for s in self.read().seats if s.failed}
 
     @property
     def reviewed_at(self) -> datetime | None:
-        return max((v.created_at for v in self.votes.values()), default=None)
+        return self.read().reviewed_at
 
     @property
     def sample(self) -> bool:
-        return bool(self.votes) and all(v.is_sample for v in self.votes.values())
+        return self.read().sample
+
+
+def attempts_by_tool(
+    conn: Connection, tool_ids: Collection[int] | None = None
+) -> dict[int, list[Attempt]]:
+    """Every attempt of these tools (or all), oldest first, without texts."""
+    query = sa.select(*_ATTEMPT_COLUMNS).order_by(reviews.c.id)
+    if tool_ids is not None:
+        query = query.where(reviews.c.tool_id.in_(sorted(tool_ids)))
+    out: dict[int, list[Attempt]] = {}
+    for row in conn.execute(query):
+        out.setdefault(row.tool_id, []).append(_attempt_of_row(row))
+    return out
 
 
 def panels(engine: Engine, slugs: Iterable[str] | None = None) -> dict[str, ToolPanel]:
-    """The current panel of many tools in one query (latest ok review per critic wins)."""
+    """The current panel of many tools in one query."""
     query = (
-        sa.select(
-            tools.c.slug,
-            reviews.c.id,
-            reviews.c.critic_id,
-            reviews.c.status,
-            reviews.c.verdict,
-            reviews.c.score,
-            reviews.c.created_at,
-            reviews.c.is_sample,
-        )
+        sa.select(tools.c.slug, *_ATTEMPT_COLUMNS)
         .join(tools, tools.c.id == reviews.c.tool_id)
         .order_by(reviews.c.id)
     )
@@ -209,19 +353,7 @@ def panels(engine: Engine, slugs: Iterable[str] | None = None) -> dict[str, Tool
     out: dict[str, ToolPanel] = {}
     with engine.connect() as conn:
         for row in conn.execute(query):
-            panel = out.setdefault(row.slug, ToolPanel(row.slug))
-            if row.status == "ok":
-                panel.votes[row.critic_id] = Vote(
-                    row.critic_id,
-                    Verdict(row.verdict),
-                    row.score,
-                    row.id,
-                    row.created_at,
-                    row.is_sample,
-                )
-                panel.failed.discard(row.critic_id)
-            elif row.critic_id not in panel.votes:
-                panel.failed.add(row.critic_id)
+            out.setdefault(row.slug, ToolPanel(row.slug)).attempts.append(_attempt_of_row(row))
     return out
 
 
@@ -242,104 +374,16 @@ def reviews_by_critic(engine: Engine, critic_id: str) -> list[ReviewRecord]:
     return out
 
 
-def panel_rows(some: bool) -> sa.Select[Any]:
-    """The `tool_panels` rows computed from `reviews`: of the tools in the expanding
-    parameter `tool_ids` when `some`, else of all of them.
-
-    The same rule as `panels()`: a critic's latest successful review counts, and a critic
-    counts as failed when it has failed attempts and no successful one.
-    """
-    r = reviews.alias("r")
-    latest = sa.select(sa.func.max(reviews.c.id)).where(reviews.c.status == "ok")
-    failed_rows = sa.select(r.c.tool_id, r.c.critic_id).where(r.c.status != "ok")
-    everyone = sa.select(reviews.c.tool_id).distinct()
-    if some:
-        wanted: sa.BindParameter[list[int]] = sa.bindparam("tool_ids", expanding=True)
-        latest = latest.where(reviews.c.tool_id.in_(wanted))
-        failed_rows = failed_rows.where(r.c.tool_id.in_(wanted))
-        everyone = everyone.where(reviews.c.tool_id.in_(wanted))
-    latest = latest.group_by(reviews.c.tool_id, reviews.c.critic_id)
-    ok = (
-        sa.select(
-            r.c.tool_id,
-            sa.func.sum(sa.case((r.c.verdict == "ship", 1), else_=0)).label("ships"),
-            sa.func.count().label("reported"),
-            sa.func.avg(r.c.score).label("mean_score"),
-            sa.func.max(r.c.created_at).label("reviewed_at"),
-            sa.func.min(sa.case((r.c.is_sample, 1), else_=0)).label("sample"),
-        )
-        .where(r.c.id.in_(latest))
-        .group_by(r.c.tool_id)
-        .subquery("ok")
-    )
-    o = reviews.alias("o")
-    has_ok = (
-        sa.select(o.c.id)
-        .where(o.c.tool_id == r.c.tool_id)
-        .where(o.c.critic_id == r.c.critic_id)
-        .where(o.c.status == "ok")
-        .exists()
-    )
-    attempts = failed_rows.where(~has_ok).subquery("attempts")
-    failed = (
-        sa.select(
-            attempts.c.tool_id,
-            sa.func.count(sa.distinct(attempts.c.critic_id)).label("failed"),
-        )
-        .group_by(attempts.c.tool_id)
-        .subquery("failed")
-    )
-    ids = everyone.subquery("ids")
-    ships = sa.func.coalesce(ok.c.ships, 0)
-    reported = sa.func.coalesce(ok.c.reported, 0)
-    return (
-        sa.select(
-            ids.c.tool_id,
-            tools.c.category,
-            tools.c.name,
-            sa.func.lower(tools.c.name).label("sort_name"),
-            ships.label("ships"),
-            (reported - ships).label("skips"),
-            reported.label("reported"),
-            sa.func.coalesce(failed.c.failed, 0).label("failed"),
-            sa.cast(ok.c.mean_score, sa.Float).label("mean_score"),
-            sa.case(
-                (reported > 0, sa.cast(100.0 * ships, sa.Float) / sa.cast(reported, sa.Float)),
-                else_=None,
-            ).label("ship_pct"),
-            ok.c.reviewed_at,
-            (sa.func.coalesce(ok.c.sample, 0) == 1).label("is_sample"),
-        )
-        .select_from(ids)
-        .join(tools, tools.c.id == ids.c.tool_id)
-        .outerjoin(ok, ok.c.tool_id == ids.c.tool_id)
-        .outerjoin(failed, failed.c.tool_id == ids.c.tool_id)
-    )
-
-
-PANEL_COLUMNS = (
-    "tool_id",
-    "category",
-    "name",
-    "sort_name",
-    "ships",
-    "skips",
-    "reported",
-    "failed",
-    "mean_score",
-    "ship_pct",
-    "reviewed_at",
-    "is_sample",
-)
-
-
-# Built once: every review write runs one of these.
-_REFRESH_SOME = sa.insert(tool_panels).from_select(list(PANEL_COLUMNS), panel_rows(some=True))
-_REFRESH_ALL = sa.insert(tool_panels).from_select(list(PANEL_COLUMNS), panel_rows(some=False))
-
-
-def refresh_panels(conn: Connection, tool_ids: Collection[int] | None = None) -> None:
-    """Recompute `tool_panels` for some tools (or all) inside the caller's transaction."""
+def refresh_panels(
+    conn: Connection,
+    tool_ids: Collection[int] | None = None,
+    *,
+    new_ids: Collection[int] = (),
+) -> None:
+    """Recompute `tool_panels` for some tools (or all) inside the caller's transaction, with
+    the read model (`domain/panel.py`) over every critic that has reviewed each tool, and
+    add a verdict-history row for each tool whose panel the reviews `new_ids` changed."""
+    wanted: list[int] | None = None
     if tool_ids is not None:
         wanted = sorted(set(tool_ids))
         if not wanted:
@@ -355,8 +399,39 @@ def refresh_panels(conn: Connection, tool_ids: Collection[int] | None = None) ->
                 .order_by(tools.c.id)
                 .with_for_update(key_share=True)
             )
-        conn.execute(sa.delete(tool_panels).where(tool_panels.c.tool_id.in_(wanted)))
-        conn.execute(_REFRESH_SOME, {"tool_ids": wanted})
-    else:
+    attempts = attempts_by_tool(conn, wanted)
+    # The database lower-cases the sort name, as the indexes on `tools` do (SQLite's lower()
+    # folds ASCII only, unlike Python's).
+    names = sa.select(tools.c.id, tools.c.category, tools.c.name, sa.func.lower(tools.c.name))
+    if wanted is not None:
+        names = names.where(tools.c.id.in_(wanted))
+    rows = []
+    for tool_id, category, name, sort_name in conn.execute(names):
+        if tool_id not in attempts:
+            continue
+        panel = read_panel(None, attempts[tool_id])
+        s = panel.summary
+        rows.append(
+            {
+                "tool_id": tool_id,
+                "category": category,
+                "name": name,
+                "sort_name": sort_name,
+                "ships": s.ships,
+                "skips": s.skips,
+                "reported": s.reported,
+                "failed": s.failed,
+                "mean_score": s.mean_score,
+                "ship_pct": s.ship_pct,
+                "reviewed_at": panel.reviewed_at,
+                "is_sample": panel.sample,
+            }
+        )
+    if wanted is None:
         conn.execute(sa.delete(tool_panels))
-        conn.execute(_REFRESH_ALL)
+    else:
+        conn.execute(sa.delete(tool_panels).where(tool_panels.c.tool_id.in_(wanted)))
+    if rows:
+        conn.execute(sa.insert(tool_panels), rows)
+    if new_ids:
+        record_changes(conn, attempts, set(new_ids))

@@ -487,6 +487,26 @@ sa.Index(
 )
 sa.Index("ix_tools_entry", tools.c.entry, tools.c.category)
 
+# The verdict history: one row per change of a tool's panel (ships, skips, or whether it is
+# sample content), written by `storage/history.py` in the same transaction as the review
+# write that changed it. Counted like `tool_panels`: every critic that has reviewed the tool.
+# `models` holds public labels (`llm/labels.py`), never a spec with a server address.
+panel_history = sa.Table(
+    "panel_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("tool_id", sa.Integer, sa.ForeignKey("tools.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("at", UTCDateTime(), nullable=False),
+    sa.Column("ships", sa.Integer, nullable=False),
+    sa.Column("skips", sa.Integer, nullable=False),
+    sa.Column("expected", sa.Integer, nullable=False),
+    sa.Column("ship_pct", sa.Float),
+    sa.Column("models", sa.JSON, nullable=False),
+    sa.Column("is_sample", sa.Boolean, nullable=False),
+    sa.Column("reason", sa.String(300), nullable=False),
+)
+sa.Index("ix_panel_history_tool_id", panel_history.c.tool_id, panel_history.c.id)
+
 # Two counters, bumped by database triggers (migration 0009) in the same transaction as
 # every write to a table in VERSIONED_TABLES: what the public pages are built from. Row 1
 # follows the content, row 2 the community vote. A page rendered at versions (c, v) is
@@ -499,7 +519,15 @@ data_version = sa.Table(
     sa.Column("version", sa.BigInteger, nullable=False),
 )
 
-CONTENT_TABLES = ("tools", "tool_names", "reviews", "tool_panels", "comparisons", "pairwise_picks")
+CONTENT_TABLES = (
+    "tools",
+    "tool_names",
+    "reviews",
+    "tool_panels",
+    "comparisons",
+    "pairwise_picks",
+    "panel_history",
+)
 VOTE_TABLES = ("voters", "votes")
 VERSIONED_TABLES = CONTENT_TABLES + VOTE_TABLES
 # Every other table, and why writing to it leaves cached public pages current.

@@ -28,7 +28,6 @@ from shiporskip.domain.tools import Tool
 from shiporskip.domain.votes import Community
 from shiporskip.errors import NotFoundError
 from shiporskip.panel.critics import Critic
-from shiporskip.panel.run import panel_summary
 from shiporskip.runtime import Runtime
 from shiporskip.storage.votes import VoteStore
 from shiporskip.web.common import compare_path
@@ -218,10 +217,10 @@ def compare_page(runtime: Runtime, a_slug: str, b_slug: str, usage_text: str | N
     """Build the comparison of two tools, in the order asked."""
     a, b = runtime.catalog.get(a_slug), runtime.catalog.get(b_slug)
     critics = runtime.critics()
-    cur_a, failed_a = runtime.reviews.current(a_slug)
-    cur_b, failed_b = runtime.reviews.current(b_slug)
-    sum_a = panel_summary(critics, cur_a, failed_a)
-    sum_b = panel_summary(critics, cur_b, failed_b)
+    ids = [c.id for c in critics]
+    panel_a, panel_b = runtime.reviews.panel(a_slug, ids), runtime.reviews.panel(b_slug, ids)
+    cur_a, cur_b = panel_a.current, panel_b.current
+    sum_a, sum_b = panel_a.summary, panel_b.summary
     usage, error = reader_usage(usage_text)
     pair = read_pair(a, b, usage)
     read_a, read_b = pricing_read_out(pair.a), pricing_read_out(pair.b)

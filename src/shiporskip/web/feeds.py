@@ -15,11 +15,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from shiporskip import __version__
+from shiporskip.domain.panel import HistoryPoint
 from shiporskip.domain.reviews import VERDICT_LABELS, PanelSummary
 from shiporskip.domain.text import visible_text
 from shiporskip.domain.tools import Tool
 from shiporskip.panel.critics import Critic
 from shiporskip.runtime import Runtime
+from shiporskip.storage.history import Flip, verdict_flips
 from shiporskip.storage.queries import newest_reviewed, tools_by_slug
 from shiporskip.storage.reviews import ToolPanel
 from shiporskip.storage.types import as_utc
@@ -112,10 +114,10 @@ def _content(entry: ET.Element, runtime: Runtime, critics: list[Critic], verdict
     if verdict.sample:
         _add(div, "p", SAMPLE_NOTE)
     _add(div, "p", verdict.tool.tagline)
-    current, _failed = runtime.reviews.current(verdict.tool.slug)
+    panel = runtime.reviews.panel(verdict.tool.slug, [c.id for c in critics])
     items = _add(div, "ul")
     for critic in critics:
-        record = current.get(critic.id)
+        record = panel.review(critic.id)
         if record is None or record.draft is None:
             continue
         item = _add(items, "li")
@@ -149,6 +151,35 @@ def feed_entry(
     _content(entry, runtime, critics, verdict)
 
 
+def _point_label(point: HistoryPoint) -> str:
+    verdict = point.summary.verdict
+    assert verdict is not None
+    return f"{VERDICT_LABELS[verdict]} {point.summary.tally}"
+
+
+def flip_entry(feed: ET.Element, runtime: Runtime, tool: Tool, flip: Flip) -> None:
+    """A verdict that flipped (from the verdict history) as an Atom entry of its own."""
+    base = runtime.settings.base_url.rstrip("/")
+    url = f"{base}/tools/{tool.slug}"
+    day = as_utc(flip.after.at).date().isoformat()
+    change = f"{_point_label(flip.before)} → {_point_label(flip.after)}"
+    entry = _add(feed, "entry")
+    _add(entry, "id", f"{url}#history-{flip.id}")
+    _add(entry, "title", f"{tool.name}: verdict changed, {change}")
+    _add(entry, "updated", _stamp(flip.after.at))
+    _add(entry, "link", rel="alternate", type="text/html", href=f"{url}#history-heading")
+    author = _add(entry, "author")
+    _add(author, "name", f"The {SITE_NAME} panel")
+    _add(author, "uri", f"{base}/critics")
+    category = tool.category_info
+    _add(entry, "category", term=category.slug, label=category.name)
+    _add(entry, "category", term="verdict-change", label="Verdict change")
+    text = f"{tool.name}'s panel verdict changed: {change} on {day}, {flip.after.reason}."
+    if flip.after.sample or tool.sample:
+        text = f"{SAMPLE_NOTE} {text}"
+    _add(entry, "summary", text, type="text")
+
+
 def atom_feed(runtime: Runtime, limit: int = FEED_SIZE) -> bytes:
     """The newest `limit` verdicts as an Atom (RFC 4287) document."""
     base = runtime.settings.base_url.rstrip("/")
@@ -158,15 +189,24 @@ def atom_feed(runtime: Runtime, limit: int = FEED_SIZE) -> bytes:
     _add(feed, "id", f"{base}/feed.xml")
     _add(feed, "title", f"{SITE_NAME}: new verdicts")
     _add(feed, "subtitle", "AI tools reviewed by a panel of AI critics: Ship or Skip.")
-    newest = latest[0].reviewed_at if latest else datetime.now(UTC)
+    flips = verdict_flips(runtime.engine, limit)
+    flipped = tools_by_slug(runtime.engine, [f.slug for f in flips])
+    entries: list[tuple[datetime, int, Reported | Flip]] = [
+        (v.reviewed_at, 1, v) for v in latest
+    ] + [(as_utc(f.after.at), 0, f) for f in flips if f.slug in flipped]
+    entries.sort(key=lambda e: (e[0], e[1]), reverse=True)
+    newest = entries[0][0] if entries else datetime.now(UTC)
     _add(feed, "updated", _stamp(newest))
     _add(feed, "link", rel="self", type="application/atom+xml", href=f"{base}/feed.xml")
     _add(feed, "link", rel="alternate", type="text/html", href=f"{base}/")
     author = _add(feed, "author")
     _add(author, "name", f"The {SITE_NAME} panel")
     _add(feed, "generator", SITE_NAME, version=__version__)
-    for verdict in latest:
-        feed_entry(feed, runtime, critics, verdict)
+    for _, _, item in entries[:limit]:
+        if isinstance(item, Flip):
+            flip_entry(feed, runtime, flipped[item.slug], item)
+        else:
+            feed_entry(feed, runtime, critics, item)
     return bytes(ET.tostring(feed, encoding="utf-8", xml_declaration=True))
 
 

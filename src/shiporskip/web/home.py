@@ -21,6 +21,8 @@ from shiporskip.web.site import Meta, Page, SiteDep, runtime_of
 
 router = APIRouter()
 
+FLAG_NOTE = "Flagged: the maker's text tries to instruct the critics; see the tool's page."
+
 HOME_TOOLS = 60
 
 
@@ -34,6 +36,7 @@ class HomePage(Page):
     sample_count: int
     reviewed_count: int
     todays_tool: ToolSummary | None
+    todays_tool_flag: str | None = None  # the featured tool's maker text is flagged
     latest: list[ToolSummary]
     splits: list[ToolSummary]
     critics: list[CriticStats]
@@ -53,6 +56,7 @@ def home_page(runtime: Runtime) -> HomePage:
     tools = [*first, *tools_by_slug(runtime.engine, wanted).values()]
     _, summaries = panel_summaries(runtime, critics, [t.slug for t in tools])
     cards = {t.slug: tool_summary(t, summaries.get(t.slug)) for t in tools}
+    by_slug = {t.slug: t for t in tools}
     latest = [cards[s] for s in latest_slugs if s in cards]
     # The biggest splits: the closest votes among panels where most critics reported.
     splits = [cards[s] for s in split_slugs if s in cards]
@@ -62,6 +66,9 @@ def home_page(runtime: Runtime) -> HomePage:
         sample_count=sample_count,
         reviewed_count=reviewed_count,
         todays_tool=latest[0] if latest else None,
+        todays_tool_flag=FLAG_NOTE
+        if latest and by_slug[latest[0].slug].injection_flags()
+        else None,
         latest=latest,
         splits=splits,
         critics=[counted_critic_stats(c, *tallies.get(c.id, (0, 0))) for c in critics],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel
 
@@ -113,6 +113,9 @@ class ReviewOut(BaseModel):
     model: str  # the public label (llm/labels.py); the full spec is in the admin audit
     sample: bool
     notes: list[str]
+    reviewed_at: datetime | None = None
+    earlier_run: bool = False  # a newer attempt of this critic failed; this review counts
+    earlier_run_note: str | None = None
 
 
 class FailureOut(BaseModel):

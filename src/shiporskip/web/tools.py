@@ -11,14 +11,22 @@ from pydantic import BaseModel
 from shiporskip.domain.text import name_key
 from shiporskip.domain.votes import Community
 from shiporskip.errors import NotFoundError
-from shiporskip.llm.labels import failure_reason, failure_text, public_model_label
-from shiporskip.panel.run import panel_summary
+from shiporskip.llm.labels import failure_reason, failure_text
 from shiporskip.runtime import Runtime
+from shiporskip.storage.history import tool_history
 from shiporskip.storage.queries import similar_tools, tools_by_slug, tools_named
 from shiporskip.storage.votes import VoteStore
 from shiporskip.web.common import compare_path, panel_summaries
 from shiporskip.web.compare import ToolPricingRead, UsageParam, tool_pricing_read
 from shiporskip.web.openapi import errors
+from shiporskip.web.provenance import (
+    HistoryEntryOut,
+    HistoryLineOut,
+    ProvenanceOut,
+    history_entry,
+    history_lines,
+    provenance_out,
+)
 from shiporskip.web.schemas import (
     CommunityOut,
     FailureOut,
@@ -62,6 +70,8 @@ class ToolPage(Page):
     panel: PanelOut
     community: CommunityOut
     reviewed_at: datetime | None
+    provenance: ProvenanceOut
+    history: list[HistoryLineOut]
     reviews: list[ReviewOut]
     failures: list[FailureOut]
     flags: list[FlagOut]
@@ -75,14 +85,16 @@ class ToolPage(Page):
 def tool_page(runtime: Runtime, slug: str, usage: str | None = None) -> ToolPage:
     tool = runtime.catalog.get(slug)
     critics = runtime.critics()
-    current, failed = runtime.reviews.current(slug)
-    summary = panel_summary(critics, current, failed)
+    current = runtime.reviews.panel(slug, [c.id for c in critics])
+    summary = current.summary
     reviews = []
     for critic in critics:
-        record = current.get(critic.id)
-        if record is None or record.draft is None:
+        seat = current.read.seat(critic.id)
+        record = current.review(critic.id)
+        if seat is None or seat.counted is None or record is None or record.draft is None:
             continue
         d = record.draft
+        failure = current.failure(critic.id)
         reviews.append(
             ReviewOut(
                 critic=critic.id,
@@ -95,21 +107,33 @@ def tool_page(runtime: Runtime, slug: str, usage: str | None = None) -> ToolPage
                 body=d.body,
                 competitors=list(d.competitors),
                 prediction=PredictionOut(**d.prediction.model_dump()) if d.prediction else None,
-                model=public_model_label(record.model, record.provider),
+                model=seat.counted.model,
                 sample=record.is_sample,
                 notes=list(record.notes),
+                reviewed_at=seat.counted.created_at,
+                earlier_run=seat.earlier_run,
+                earlier_run_note=(
+                    f"From an earlier run: the re-review on "
+                    f"{failure.created_at.date().isoformat()} failed "
+                    f"({failure_reason(failure.error)})."
+                    if failure is not None and failure.created_at is not None
+                    else None
+                ),
             )
         )
-    failures = [
-        FailureOut(
-            critic=c.id,
-            critic_name=c.name,
-            reason=failure_reason(failed[c.id].error),
-            text=failure_text(c.name, failed[c.id].error),
-        )
-        for c in critics
-        if c.id in failed and c.id not in current
-    ]
+    failures = []
+    for c in critics:
+        seat = current.read.seat(c.id)
+        record = current.failure(c.id)
+        if seat is not None and seat.failed and record is not None:
+            failures.append(
+                FailureOut(
+                    critic=c.id,
+                    critic_name=c.name,
+                    reason=failure_reason(record.error),
+                    text=failure_text(c.name, record.error),
+                )
+            )
     links: dict[str, CompareLink] = {}
     named = [(review, c) for review in reviews for c in review.competitors]
     index = tools_named(runtime.engine, (name_key(c) for _, c in named))
@@ -141,7 +165,7 @@ def tool_page(runtime: Runtime, slug: str, usage: str | None = None) -> ToolPage
     _, summaries = panel_summaries(runtime, critics, similar)
     detail = tool_detail(tool)
     panel = panel_out(summary)
-    reviewed_at = max((r.created_at for r in current.values() if r.created_at), default=None)
+    reviewed_at = current.read.reviewed_at
     base = runtime.settings.base_url.rstrip("/")
     url = f"{base}/tools/{slug}"
     verdict = f"{panel.verdict_label} {panel.tally}" if summary.reported else "not reviewed yet"
@@ -156,6 +180,8 @@ def tool_page(runtime: Runtime, slug: str, usage: str | None = None) -> ToolPage
             VoteStore(runtime.engine).community(slug, runtime.settings.vote_min_count), summary
         ),
         reviewed_at=reviewed_at,
+        provenance=provenance_out(current, critics),
+        history=history_lines(tool_history(runtime.engine, slug)),
         reviews=reviews,
         failures=failures,
         flags=[FlagOut(**f) for f in runtime.catalog.flags(slug)],
@@ -211,3 +237,35 @@ def api_tool(request: Request, slug: str, usage: UsageParam = None) -> ToolPage:
     if page.pricing_read.form.error:
         raise HTTPException(422, page.pricing_read.form.error)
     return page
+
+
+class HistoryToolOut(BaseModel):
+    slug: str
+    name: str
+    url: str
+
+
+class ToolHistory(BaseModel):
+    """A tool's verdict history: every change of its panel, oldest first."""
+
+    tool: HistoryToolOut
+    history: list[HistoryEntryOut]
+
+
+@router.get(
+    "/api/v1/tools/{slug}/history",
+    response_model=ToolHistory,
+    tags=["tools"],
+    responses=errors(404),
+)
+def api_tool_history(request: Request, slug: str) -> ToolHistory:
+    """Every change of a tool's panel verdict, tally and ship %, oldest first."""
+    runtime = runtime_of(request)
+    try:
+        tool = runtime.catalog.get(slug)
+    except NotFoundError as exc:
+        raise not_found(exc) from None
+    return ToolHistory(
+        tool=HistoryToolOut(slug=tool.slug, name=tool.name, url=f"/tools/{tool.slug}"),
+        history=[history_entry(p) for p in tool_history(runtime.engine, slug)],
+    )
