@@ -198,8 +198,9 @@ def review(
             raise UserError(errors.pop() or "every critic failed")
         raise UserError(f"every critic failed; see the errors above ({len(new_failures)})")
     if new_failures:
+        status = result.panel.read.status if result.panel else summary.status
         raise UserError(
-            f"{summary.status}; run `shiporskip review {slug}` again to retry the missing critics"
+            f"{status}; run `shiporskip review {slug}` again to retry the missing critics"
         )
 
 
