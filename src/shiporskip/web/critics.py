@@ -257,6 +257,11 @@ def _page_url(critic_id: str, category: CategoryOut | None, page: int) -> str:
     return f"/critics/{critic_id}" + (f"?{urlencode(params)}" if params else "")
 
 
+def _counts(panel: ToolPanel | None, critic_id: str, review_id: int | None) -> bool:
+    vote = panel.votes.get(critic_id) if panel is not None else None
+    return vote is not None and vote.review_id == review_id
+
+
 def critic_page(
     runtime: Runtime, critic_id: str, category: str | None = None, page: int = 1
 ) -> CriticPage:
@@ -266,7 +271,13 @@ def critic_page(
     active = [c for c in everyone if not c.retired]
     panels, summaries = panel_summaries(runtime, active)
     heads = {h.slug: h for h in tool_heads(runtime.engine)}
-    records = [r for r in reviews_by_critic(runtime.engine, critic.id) if r.tool_slug in heads]
+    # The reviews that count (`domain/panel.py`): not a sample review set aside in a panel
+    # of model reviews.
+    records = [
+        r
+        for r in reviews_by_critic(runtime.engine, critic.id)
+        if r.tool_slug in heads and _counts(panels.get(r.tool_slug), critic.id, r.id)
+    ]
     chosen, error = _filter(category)
     shown = [r for r in records if chosen is None or heads[r.tool_slug].category == chosen.slug]
     pages = max(1, math.ceil(len(shown) / PAGE_SIZE))
