@@ -38,6 +38,7 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
         ("/tools/alpha-2?usage=1000+requests", "/tools/alpha-3?usage=1000+requests"),
         ("/api/v1/tools/alpha", "/api/v1/tools/alpha-3"),
         ("/api/v1/tools/alpha/embeds", "/api/v1/tools/alpha-3/embeds"),
+        ("/api/v1/tools/alpha-2/history", "/api/v1/tools/alpha-3/history"),
         ("/compare/alpha-vs-other", "/compare/alpha-3-vs-other"),
         ("/compare/other-vs-alpha", "/compare/other-vs-alpha-3"),
         ("/api/v1/compare/alpha-2-vs-other", "/api/v1/compare/alpha-3-vs-other"),
