@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
-from shiporskip.domain.reviews import ReviewDraft, ReviewRecord, Verdict
+from shiporskip.domain.reviews import Prediction, ReviewDraft, ReviewRecord, Verdict
 from shiporskip.domain.tools import Tool
 
 
@@ -55,3 +56,13 @@ def review_record(
     }
     values.update(fields)
     return ReviewRecord(tool_slug=slug, critic_id=critic, status=status, draft=draft, **values)
+
+
+def predicting(
+    slug: str, critic: str, claim: str | None, months: int = 12, **fields: Any
+) -> ReviewRecord:
+    """A stored successful review carrying a prediction (none when `claim` is None)."""
+    record = review_record(slug, critic, **fields)
+    assert record.draft is not None
+    prediction = None if claim is None else Prediction(claim=claim, horizon_months=months)
+    return replace(record, draft=record.draft.model_copy(update={"prediction": prediction}))

@@ -173,7 +173,7 @@ def test_sitemap_lists_every_canonical_page(client: TestClient, site_runtime: Ru
     assert all(u.startswith(BASE + "/") for u in urls)
     tools = site_runtime.catalog.list()
     expected = {BASE + "/", f"{BASE}/tools", f"{BASE}/critics", f"{BASE}/categories"}
-    expected.add(f"{BASE}/methodology")
+    expected |= {f"{BASE}/methodology", f"{BASE}/predictions"}
     expected |= {f"{BASE}/tools/{t.slug}" for t in tools}
     expected |= {f"{BASE}/critics/{c.id}" for c in site_runtime.critics()}
     expected |= {f"{BASE}/categories/{t.category}" for t in tools}

@@ -168,6 +168,19 @@ CRAWL: dict[str, list[Visit]] = {
     "/search": [html("/search"), html("/search?q=cursor"), html("/search?q=%3Cscript%3E")],
     "/api/v1/search": [api("/api/v1/search?q=cursor"), api("/api/v1/search")],
     "/methodology": [html("/methodology")],
+    "/predictions": [
+        html("/predictions"),
+        html("/predictions?status=open&critic=futurist"),
+        html("/predictions?status=resolved&after=3"),
+        html("/predictions?status=nonsense", 422),
+        html("/predictions?tool=no-such-tool", 422),
+    ],
+    "/api/v1/predictions": [
+        api("/api/v1/predictions"),
+        api("/api/v1/predictions?status=open&tool=cursor&limit=2"),
+        api("/api/v1/predictions?after=abc", 422),
+        api("/api/v1/predictions?critic=nobody", 422),
+    ],
     "/api/v1/methodology": [api("/api/v1/methodology")],
     "/badge/{slug}.svg": [
         Visit("/badge/cursor.svg", kind="svg"),

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from shiporskip import __version__, settings_docs
 from shiporskip import settings_checks as checks
-from shiporskip.cli import admin, compare, digest, jobs, panel, tools
+from shiporskip.cli import admin, compare, digest, jobs, panel, predictions, tools
 from shiporskip.cli.common import (
     cells,
     console,
@@ -50,6 +50,7 @@ app.add_typer(digest.app, name="digest")
 app.add_typer(digest.newsletter_app, name="newsletter")
 app.add_typer(admin.submissions_app, name="submissions")
 app.add_typer(admin.votes_app, name="votes")
+app.add_typer(predictions.app, name="predictions")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 

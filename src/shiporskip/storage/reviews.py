@@ -21,6 +21,7 @@ from shiporskip.domain.reviews import (
 )
 from shiporskip.llm.labels import public_model_label
 from shiporskip.storage.history import record_changes
+from shiporskip.storage.predictions import record_predictions
 from shiporskip.storage.schema import reviews, tool_panels, tools
 
 
@@ -223,6 +224,7 @@ class ReviewStore:
             assert result.inserted_primary_key is not None
             new_id = int(result.inserted_primary_key[0])
             refresh_panels(conn, [tool_id], new_ids=[new_id])
+            record_predictions(conn, [tool_id])
             return new_id
 
     def add_many(self, records: Iterable[tuple[ReviewRecord, int]]) -> None:
@@ -232,6 +234,7 @@ class ReviewStore:
                 inserted = conn.execute(sa.insert(reviews).returning(reviews.c.id), rows)
                 new_ids = [int(i) for i in inserted.scalars()]
                 refresh_panels(conn, {row["tool_id"] for row in rows}, new_ids=new_ids)
+                record_predictions(conn, {row["tool_id"] for row in rows})
 
     def has_ok(self, tool_id: int, critic_id: str, input_hash: str) -> bool:
         query = (

@@ -507,6 +507,40 @@ panel_history = sa.Table(
 )
 sa.Index("ix_panel_history_tool_id", panel_history.c.tool_id, panel_history.c.id)
 
+# The predictions ledger (`storage/predictions.py`, migration 0018): a critic's prediction
+# with its due date (made_at + horizon) and, once resolved, its outcome and evidence. One
+# entry per tool, critic and normalised claim: a claim repeated in a re-review keeps the
+# entry of the review that first made it. Written in the same transaction as the review.
+predictions = sa.Table(
+    "predictions",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "review_id",
+        sa.Integer,
+        sa.ForeignKey("reviews.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    sa.Column("tool_id", sa.Integer, sa.ForeignKey("tools.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("critic_id", sa.String(40), nullable=False),
+    sa.Column("claim", sa.Text, nullable=False),
+    sa.Column("claim_key", sa.String(64), nullable=False),
+    sa.Column("horizon_months", sa.Integer, nullable=False),
+    sa.Column("made_at", UTCDateTime(), nullable=False),
+    sa.Column("due", UTCDateTime(), nullable=False),
+    sa.Column("outcome", sa.String(10)),
+    sa.Column("evidence", sa.String(500)),
+    sa.Column("resolved_at", UTCDateTime()),
+    sa.Column("is_sample", sa.Boolean, nullable=False),
+    sa.UniqueConstraint("tool_id", "critic_id", "claim_key", name="uq_predictions_claim"),
+    sa.CheckConstraint(
+        "outcome IS NULL OR outcome IN ('right', 'wrong', 'unclear')", name="outcome"
+    ),
+)
+sa.Index("ix_predictions_due", predictions.c.due)
+sa.Index("ix_predictions_critic_id", predictions.c.critic_id, predictions.c.outcome)
+
 # Two counters, bumped by database triggers (migration 0009) in the same transaction as
 # every write to a table in VERSIONED_TABLES: what the public pages are built from. Row 1
 # follows the content, row 2 the community vote. A page rendered at versions (c, v) is
@@ -527,6 +561,7 @@ CONTENT_TABLES = (
     "comparisons",
     "pairwise_picks",
     "panel_history",
+    "predictions",
 )
 VOTE_TABLES = ("voters", "votes")
 VERSIONED_TABLES = CONTENT_TABLES + VOTE_TABLES

@@ -12,12 +12,14 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
 from shiporskip.domain.categories import BY_SLUG, CATEGORIES, resolve_category
+from shiporskip.domain.predictions import TrackRecord
 from shiporskip.domain.reviews import VERDICT_LABELS, PanelSummary, PanelVerdict, ReviewRecord
 from shiporskip.domain.stats import Proportion
 from shiporskip.errors import NotFoundError, UserError
 from shiporskip.llm.labels import public_model_label
 from shiporskip.panel.critics import Critic, find_critic
 from shiporskip.runtime import Runtime
+from shiporskip.storage.predictions import PredictionStore
 from shiporskip.storage.queries import ToolHead, tool_heads
 from shiporskip.storage.reviews import ToolPanel, reviews_by_critic
 from shiporskip.web.common import CriticStats, critic_stats, panel_summaries
@@ -41,10 +43,48 @@ class Agreement(BaseModel):
     interval_text: str
 
 
+class TrackRecordOut(BaseModel):
+    """How the critic's predictions turned out: `right_pct` is the share right of those
+    settled right or wrong (unclear ones are counted apart), with its 95% Wilson interval.
+    `sample` when the numbers come from bundled sample reviews (they count only for a
+    critic with no resolved prediction from a model's review)."""
+
+    right: int
+    wrong: int
+    unclear: int
+    unresolved: int
+    right_pct: float | None
+    right_pct_text: str
+    right_pct_interval: tuple[float, float] | None
+    interval_text: str
+    text: str
+    sample: bool
+    url: str
+
+
+def track_record_out(critic_id: str, record: TrackRecord) -> TrackRecordOut:
+    share = record.share
+    interval = share.interval
+    return TrackRecordOut(
+        right=record.right,
+        wrong=record.wrong,
+        unclear=record.unclear,
+        unresolved=record.unresolved,
+        right_pct=None if share.value is None else 100 * share.value,
+        right_pct_text=share.percent(),
+        right_pct_interval=(100 * interval[0], 100 * interval[1]) if interval else None,
+        interval_text=share.interval_text(),
+        text=record.text,
+        sample=record.sample,
+        url=f"/predictions?{urlencode({'critic': critic_id})}",
+    )
+
+
 class CriticCard(CriticStats):
     lens: str
     retired: bool
     agreement: Agreement
+    track_record: TrackRecordOut
 
 
 class CriticsPage(Page):
@@ -102,6 +142,7 @@ class CriticPage(Page):
     critic: CriticProfile
     stats: CriticStats
     agreement: Agreement
+    track_record: TrackRecordOut
     categories: list[CategoryTally]
     all_categories: list[CategoryOut]
     category: CategoryOut | None
@@ -142,13 +183,17 @@ def agreement(
 
 
 def _card(
-    critic: Critic, panels: dict[str, ToolPanel], summaries: dict[str, PanelSummary]
+    critic: Critic,
+    panels: dict[str, ToolPanel],
+    summaries: dict[str, PanelSummary],
+    record: TrackRecord,
 ) -> CriticCard:
     return CriticCard(
         **critic_stats(critic, panels).model_dump(),
         lens=critic.lens,
         retired=critic.retired,
         agreement=agreement(critic.id, panels, summaries),
+        track_record=track_record_out(critic.id, record),
     )
 
 
@@ -157,7 +202,8 @@ def critics_page(runtime: Runtime) -> CriticsPage:
     everyone = runtime.critics(include_retired=True)
     active = [c for c in everyone if not c.retired]
     panels, summaries = panel_summaries(runtime, active)
-    cards = [_card(c, panels, summaries) for c in everyone]
+    records = PredictionStore(runtime.engine).track_records([c.id for c in everyone])
+    cards = [_card(c, panels, summaries, records[c.id]) for c in everyone]
     return CriticsPage(
         count=len(active),
         critics=[c for c in cards if not c.retired],
@@ -288,6 +334,9 @@ def critic_page(
         critic=_profile(critic),
         stats=critic_stats(critic, panels),
         agreement=agreement(critic.id, panels, summaries),
+        track_record=track_record_out(
+            critic.id, PredictionStore(runtime.engine).track_records([critic.id])[critic.id]
+        ),
         categories=_tallies(critic.id, records, heads, chosen.slug if chosen else ""),
         all_categories=[category_out(c.slug) for c in CATEGORIES],
         category=chosen,

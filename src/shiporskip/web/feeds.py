@@ -265,6 +265,7 @@ def sitemap_urls(runtime: Runtime) -> list[SitemapUrl]:
         moments = (v.reviewed_at for v in found if v.tool.category == slug)
         urls.append(SitemapUrl(f"/categories/{slug}", _newest(moments)))
     urls.append(SitemapUrl("/methodology"))
+    urls.append(SitemapUrl("/predictions"))
     return urls
 
 
