@@ -19,6 +19,7 @@ from shiporskip.cli.common import (
     runtime,
     settings_from,
 )
+from shiporskip.cli.eval import evaluate
 from shiporskip.domain.categories import CATEGORIES
 from shiporskip.errors import UserError
 from shiporskip.sample_data import load_sample_into_empty, load_samples_if_empty
@@ -43,6 +44,7 @@ app.add_typer(sample_app, name="sample")
 app.add_typer(panel.critics_app, name="critics")
 app.command("review")(panel.review)
 app.command("compare")(compare.compare)
+app.command("eval")(evaluate)
 app.command("worker")(jobs.worker)
 app.command("daily")(jobs.daily)
 app.add_typer(jobs.jobs_app, name="jobs")
