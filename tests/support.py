@@ -12,10 +12,11 @@ from shiporskip.llm.base import Completion, CompletionRequest, Provider
 BODY = " ".join(["word"] * 100)
 
 
-def review_json(verdict: str = "ship", score: int = 70, **extra: Any) -> str:
+def review_json(verdict: str = "ship", score: int | None = None, **extra: Any) -> str:
+    """A review that passes the quality gate; the score agrees with the verdict by default."""
     data: dict[str, Any] = {
         "verdict": verdict,
-        "score": score,
+        "score": score if score is not None else (70 if verdict == "ship" else 30),
         "one_liner": f"A {verdict} from a scripted critic.",
         "body": BODY,
         "competitors": ["Rival One"],

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 BODY_WORDS = (80, 180)
+SHIP_MIN_SCORE = 50  # the published rule: Ship needs a score of at least this, Skip less
 
 
 class Verdict(StrEnum):
@@ -53,7 +54,7 @@ class ReviewDraft(BaseModel):
             notes.append(f"body has {words} words; the panel asks for {low}-{high}")
         if wants_prediction == "required" and self.prediction is None:
             notes.append("this critic's lens calls for a prediction and none was given")
-        if (self.verdict is Verdict.ship) != (self.score >= 50):
+        if (self.verdict is Verdict.ship) != (self.score >= SHIP_MIN_SCORE):
             notes.append(f"verdict {self.verdict.value} disagrees with score {self.score}")
         return notes
 

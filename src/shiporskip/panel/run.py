@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from shiporskip.domain.panel import read_panel
+from shiporskip.domain.quality import check, describe
 from shiporskip.domain.reviews import (
     PanelSummary,
     ReviewDraft,
@@ -21,7 +22,13 @@ from shiporskip.llm.registry import ModelSpec, estimate_cost
 from shiporskip.llm.resilient import Attempted, CallFailed, Resilient
 from shiporskip.panel.critics import Critic
 from shiporskip.panel.parsing import ReviewParseError, parse_review
-from shiporskip.panel.prompting import build_prompt, input_hash, prompt_version, repair_message
+from shiporskip.panel.prompting import (
+    Prompt,
+    build_prompt,
+    input_hash,
+    prompt_version,
+    repair_message,
+)
 from shiporskip.storage.catalog import CatalogStore
 from shiporskip.storage.reviews import CurrentPanel, ReviewStore, attempt_of
 
@@ -75,6 +82,29 @@ def panel_summary(
     """The read model's summary over these critics of the given records."""
     records = [*current.values(), *failed.values()]
     return read_panel([c.id for c in critics], [attempt_of(r) for r in records]).summary
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """An answer that cannot be published: what the repair request says, what is stored."""
+
+    feedback: str
+    error: str
+
+
+def accept(text: str, tool: Tool, prompt: Prompt) -> ReviewDraft | Rejection:
+    """A review that parses and passes the quality gate, or why not."""
+    try:
+        draft = parse_review(text)
+    except ReviewParseError as exc:
+        return Rejection(str(exc), f"invalid output, also after one repair attempt: {exc}")
+    failures = check(draft, tool=tool, prompt=prompt)
+    if failures:
+        reasons = describe(failures)
+        return Rejection(
+            f"it did not pass the quality gate ({reasons})", f"quality gate: {reasons}"
+        )
+    return draft
 
 
 class Panel:
@@ -180,16 +210,15 @@ class Panel:
         try:
             calls.append(await job.caller.complete(request))
             raws.append(calls[-1].completion.text)
-            try:
-                draft = parse_review(raws[-1])
-            except ReviewParseError as first:
+            first = accept(raws[-1], tool, prompt)
+            if isinstance(first, Rejection):
                 emit(PanelEvent(critic.id, "repairing"))
                 repair = CompletionRequest(
                     system=request.system,
                     messages=(
                         *request.messages,
                         ChatMessage("assistant", raws[-1][:4000]),
-                        ChatMessage("user", repair_message(critic, str(first))),
+                        ChatMessage("user", repair_message(critic, first.feedback)),
                     ),
                     schema=request.schema,
                     max_tokens=request.max_tokens,
@@ -197,10 +226,13 @@ class Panel:
                 )
                 calls.append(await job.caller.complete(repair))
                 raws.append(calls[-1].completion.text)
-                try:
-                    draft = parse_review(raws[-1])
-                except ReviewParseError as second:
-                    error = f"invalid output, also after one repair attempt: {second}"
+                second = accept(raws[-1], tool, prompt)
+                if isinstance(second, Rejection):
+                    error = second.error
+                else:
+                    draft = second
+            else:
+                draft = first
         except CallFailed as exc:
             error = str(exc)
             attempts_failed = exc.attempts
