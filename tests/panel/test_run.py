@@ -202,3 +202,30 @@ def test_rerunning_one_critic_reports_the_whole_panel(
     assert [c.id for c in again.critics] == [c.id for c in critics]
     assert set(again.current) == {c.id for c in critics} - broken
     assert set(again.failed) == broken
+
+
+def test_a_panel_run_adds_one_history_row_not_one_per_critic(
+    sqlite_runtime: Runtime, critics: list[Critic]
+) -> None:
+    """Seven critics write seven reviews, one at a time; the history gets the run's change
+    (nothing -> Ship 5-2), not 1-0, 2-0, ... on the way. A re-run that flips the verdict
+    adds one more row."""
+    from shiporskip.storage.history import tool_history
+
+    def script(verdicts: dict[str, str]):  # type: ignore[no-untyped-def]
+        def answer(request: CompletionRequest, _n: int) -> str:
+            verdict = verdicts.get(critic_of(request), "ship")
+            return review_json(verdict, 30 if verdict == "skip" else 75)
+
+        return answer
+
+    first = ScriptedProvider(script({"skeptic": "skip", "buyer": "skip"}), delay=0.01)
+    run(make_panel(sqlite_runtime, first, critics), critics)
+    history = tool_history(sqlite_runtime.engine, "alpha")
+    assert [(h.ships, h.skips) for h in history] == [(5, 2)]
+
+    flipped = {c.id: "skip" for c in critics if c.id != "builder"}
+    run(make_panel(sqlite_runtime, ScriptedProvider(script(flipped)), critics), critics, rerun=True)
+    history = tool_history(sqlite_runtime.engine, "alpha")
+    assert [(h.ships, h.skips) for h in history] == [(5, 2), (1, 6)]
+    assert "re-review" in history[-1].reason

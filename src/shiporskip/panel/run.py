@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -158,7 +158,11 @@ class Panel:
             else:
                 run.records[critic.id] = record
 
-        await asyncio.gather(*(one(c) for c in critics))
+        try:
+            await asyncio.gather(*(one(c) for c in critics))
+        finally:
+            written = [r.id for r in run.records.values() if r.id is not None]
+            self.reviews.record_history(tool_id, written)
         run.panel = self.reviews.panel(slug, [c.id for c in members])
         run.current = run.panel.current
         run.failed = run.panel.failed
@@ -248,7 +252,7 @@ class Panel:
             **self._usage(job.spec, calls, attempts_failed),
             created_at=self.clock(),
         )
-        self.reviews.add(record, tool_id)
+        record = replace(record, id=self.reviews.add(record, tool_id, history=False))
         emit(PanelEvent(critic.id, "done" if record.ok else "failed", record))
         return record
 

@@ -218,14 +218,27 @@ class ReviewStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    def add(self, record: ReviewRecord, tool_id: int) -> int:
+    def add(self, record: ReviewRecord, tool_id: int, *, history: bool = True) -> int:
+        """Store one attempt. With `history=False` the caller records the verdict history
+        itself once its batch is written (`record_history`), so a panel run of seven critics
+        adds one history row, not one per critic with the tallies in between."""
         with self.engine.begin() as conn:
             result = conn.execute(sa.insert(reviews).values(**_values(record, tool_id)))
             assert result.inserted_primary_key is not None
             new_id = int(result.inserted_primary_key[0])
-            refresh_panels(conn, [tool_id], new_ids=[new_id])
+            refresh_panels(conn, [tool_id], new_ids=[new_id] if history else ())
             record_predictions(conn, [tool_id])
             return new_id
+
+    def record_history(self, tool_id: int, new_ids: Collection[int]) -> None:
+        """Add one verdict-history row if the attempts `new_ids`, taken together, changed
+        the tool's panel. A run cut short before this call loses no change: the next
+        write compares with the newest history row, not with the run's own start."""
+        if not new_ids:
+            return
+        with self.engine.begin() as conn:
+            _lock_tools(conn, [tool_id])
+            record_changes(conn, attempts_by_tool(conn, [tool_id]), set(new_ids))
 
     def add_many(self, records: Iterable[tuple[ReviewRecord, int]]) -> None:
         rows = [_values(r, tool_id) for r, tool_id in records]
@@ -377,6 +390,20 @@ def reviews_by_critic(engine: Engine, critic_id: str) -> list[ReviewRecord]:
     return out
 
 
+def _lock_tools(conn: Connection, tool_ids: Sequence[int]) -> None:
+    """Serialise writers of the same tools: a second transaction waits here until the first
+    commits, then recomputes from both reviews. NO KEY UPDATE does not conflict with the
+    key-share lock the review's foreign key takes, so it cannot deadlock against a
+    concurrent review insert. SQLite has a single writer anyway."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.select(tools.c.id)
+            .where(tools.c.id.in_(tool_ids))
+            .order_by(tools.c.id)
+            .with_for_update(key_share=True)
+        )
+
+
 def refresh_panels(
     conn: Connection,
     tool_ids: Collection[int] | None = None,
@@ -391,17 +418,7 @@ def refresh_panels(
         wanted = sorted(set(tool_ids))
         if not wanted:
             return
-        # Serialise writers of the same tool: a second transaction waits here until the
-        # first commits, then recomputes from both reviews. NO KEY UPDATE does not conflict
-        # with the key-share lock the review's foreign key takes, so it cannot deadlock
-        # against a concurrent review insert. SQLite has a single writer anyway.
-        if conn.dialect.name == "postgresql":
-            conn.execute(
-                sa.select(tools.c.id)
-                .where(tools.c.id.in_(wanted))
-                .order_by(tools.c.id)
-                .with_for_update(key_share=True)
-            )
+        _lock_tools(conn, wanted)
     attempts = attempts_by_tool(conn, wanted)
     # The database lower-cases the sort name, as the indexes on `tools` do (SQLite's lower()
     # folds ASCII only, unlike Python's).
