@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from markupsafe import escape
 
 from shiporskip.domain.compare import CONCLUSION_RULE
+from shiporskip.domain.quality import GATE_RULES, MIN_BODY_WORDS
 from shiporskip.domain.stats import wilson_interval
 from shiporskip.runtime import Runtime
 from shiporskip.sample_data import load_samples_if_empty
@@ -113,3 +114,15 @@ def test_models_table_counts_reviews_live(client: TestClient, sqlite_runtime: Ru
         assert cells[3] == ", ".join(m["critics"]) and cells[-1] == m["cost_text"]
     assert openai["cost_text"] == "$0.03"
     assert data["total_reviews"] == 108 and data["total_failed"] == 1
+
+
+def test_the_quality_gate_rules_are_published_from_the_gate_itself(client: TestClient) -> None:
+    data = client.get("/api/v1/methodology").json()
+    (gate,) = [s for s in data["sections"] if s["id"] == "quality-gate"]
+    assert gate["steps"] == [rule.sentence for rule in GATE_RULES]
+    block = section(client.get("/methodology").text, "quality-gate")
+    assert block.count("<li>") == len(GATE_RULES) == 7
+    for rule in GATE_RULES:
+        assert str(escape(rule.sentence)) in block
+    assert f"at least {MIN_BODY_WORDS} words" in block
+    assert "Ship needs a score of 50 or more, Skip a score below 50" in block

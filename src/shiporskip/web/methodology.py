@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from shiporskip.domain.compare import CONCLUSION_RULE
 from shiporskip.domain.pairwise import PAIRWISE_RULE
+from shiporskip.domain.quality import GATE_RULES
 from shiporskip.domain.reviews import BODY_WORDS
 from shiporskip.domain.stats import Proportion
 from shiporskip.llm.labels import public_model_label
@@ -199,6 +200,25 @@ def _pairwise(runtime: Runtime) -> tuple[Section, float | None]:
     return section, share.value
 
 
+def _quality_gate() -> Section:
+    return Section(
+        id="quality-gate",
+        title="The quality gate",
+        paragraphs=[
+            "A critic's answer has to fit the review format, and that is not enough: a small "
+            "model can fill every field with text that is no review at all. So each answer "
+            "also passes a quality gate before it can be published. An answer that breaks a "
+            "rule below goes back to the model once, with the broken rule named; if the "
+            "second answer breaks a rule too, the attempt is stored as failed with its "
+            "reasons and the panel shows that critic as failed. It never counts as a review. "
+            "Smaller shortfalls, such as a review shorter than the length asked for but above "
+            "the minimum, do not stop an answer; they are kept as notes for the operator.",
+            "The rules, checked on every answer:",
+        ],
+        steps=[rule.sentence for rule in GATE_RULES],
+    )
+
+
 def _maker_text() -> Section:
     return Section(
         id="maker-text",
@@ -337,6 +357,7 @@ def methodology_page(runtime: Runtime) -> MethodologyPage:
             _calibration(),
             _compare(),
             pairwise,
+            _quality_gate(),
             _maker_text(),
             _votes(VOTING_ENABLED, runtime.settings.vote_min_count),
             _pricing(),
