@@ -7,7 +7,7 @@ attempt must pass the quality gate or be a failed attempt with its reason, and t
 line may count as reported only the critics whose answer passed (plus older reviews it
 names as such).
 
-Bounded for CI on 2 cores: one tool, 600 output tokens, one call at a time.
+Bounded for CI on 2 cores: one tool, 400 output tokens, one call at a time.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ EARLIER = re.compile(r"(\d+) from (?:an earlier run|earlier runs)")
 @pytest.fixture(autouse=True)
 def bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SHIPORSKIP_LLM_TEMPERATURE", "0")
-    monkeypatch.setenv("SHIPORSKIP_LLM_MAX_TOKENS", "600")
+    monkeypatch.setenv("SHIPORSKIP_LLM_MAX_TOKENS", "400")
     # One call at a time: llama.cpp answers one request at a time anyway, and a queued call
     # must not time out while it waits.
     monkeypatch.setenv("SHIPORSKIP_LLM_CONCURRENCY", "1")
