@@ -61,7 +61,7 @@ def test_eval_on_smollm2(
     data = json.loads(out)
     assert data["model"] == f"gguf:{model}"
     assert data["panels"] == 3 and data["answers"] == 3 and data["no_answer"] == 0
-    assert data["injection"]["payloads"] == ["ignore-previous", "fake-system"]
+    assert data["injection"]["payloads"] == ["ignore-previous", "skip-competitor"]
     assert len(data["swap_consistency"]["pairs"]) == 1
     found = rates(data)
     assert len(found) >= 3 and all(0.0 <= r <= 1.0 for r in found), found
