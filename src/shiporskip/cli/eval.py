@@ -115,7 +115,8 @@ def markdown(data: dict[str, Any]) -> str:
         "",
         f"Run {data['date']} on {len(data['tools'])} sample tools ({', '.join(data['tools'])}), "
         f"{data['critics_per_panel']} critics, {len(inj['payloads'])} injection payloads on "
-        f"{inj['tool']}, {len(swap['pairs'])} pairs asked in both orders: {data['panels']} panels, "
+        f"{inj['tool']}, {len(swap['pairs'])} pair(s) asked in both orders: "
+        f"{data['panels']} panels, "
         f"{data['answers']} critic answers ({data['no_answer']} without any answer), "
         f"{minutes} min {seconds} s. What each number means: docs/eval.md.",
         "",
