@@ -60,4 +60,8 @@ def test_samples_load_once_and_show_as_sample_content(sqlite_runtime: Runtime) -
     assert page["panel"]["status"] == "7 of 7 critics reported"
     assert len(page["reviews"]) == 7 and all(r["sample"] for r in page["reviews"])
     assert html.count("Sample review written by the shiporskip team") == 7
+    # The date a sample review carries is when this site loaded it, and says so: the
+    # sample was written long before (its prices were checked in 2025).
+    assert html.count("Sample review written by the shiporskip team, added to this site on") == 7
+    assert "Sample review written by the shiporskip team on" not in html
     assert page["panel"]["tally"] in html and page["panel"]["verdict_label"] in html
