@@ -31,7 +31,8 @@ def rt() -> Iterator[Runtime]:
             (predicting("alpha", "skeptic", "Alpha folds.", 6, created_at=LONG_AGO), tool_id),
             (predicting("alpha", "futurist", "Alpha [bold]wins[/].", 12, created_at=now), tool_id),
             (
-                predicting("alpha", "buyer", "Alpha raises prices.", 3, is_sample=True),
+                # A sample claim counts from June 2025, when the sample was written.
+                predicting("alpha", "buyer", "Alpha raises prices.", 120, is_sample=True),
                 tool_id,
             ),
         ]

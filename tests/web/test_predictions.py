@@ -28,8 +28,9 @@ KEYS = {"id", "tool", "critic", "claim", "made_at", "due", "status", "evidence"}
 
 
 def seed(data_dir: Path, database_url: str | None) -> dict[str, str]:
-    """The sample content (its predictions open, labelled sample) and one model-made
-    prediction, long due, whose claim holds markup."""
+    """The sample content (labelled sample; its predictions were made when the sample was
+    written, in June 2025, so all but one are due) and one model-made prediction, long due,
+    whose claim holds markup."""
     overrides = {"data_dir": str(data_dir)}
     if database_url:
         overrides["database_url"] = database_url
@@ -80,17 +81,20 @@ def test_the_ledger_through_the_real_server(live: tuple[LiveServer, dict[str, st
     html5lib.HTMLParser(strict=True, namespaceHTMLElements=False).parse(page.content)
     text = page.text
     assert text.rstrip().endswith("</html>")
-    # Maker and model text is escaped, never markup.
-    assert "<script>alert" not in text
-    assert "&lt;script&gt;alert(&#39;ledger&#39;)&lt;/script&gt; &amp; &#34;Escape&#34;" in text
-    # Due first, then open, then resolved; the due one links to its tool and critic.
+    # Due first, then open, then resolved.
     due, open_, resolved = (text.index(f'id="ledger-{s}"') for s in ("due", "open", "resolved"))
-    assert due < text.index("&lt;script&gt;") < open_ < resolved
-    assert 'href="/tools/escape-hatch"' in text and 'href="/critics/skeptic"' in text
+    assert due < open_ < resolved
+    # Maker and model text is escaped, never markup; the due one links to its tool and critic.
+    assert "<script>alert" not in text
+    mine = get(server, "/predictions?tool=escape-hatch").text
+    assert "<script>alert" not in mine
+    hostile = "&lt;script&gt;alert(&#39;ledger&#39;)&lt;/script&gt; &amp; &#34;Escape&#34;"
+    assert mine.index('id="ledger-due"') < mine.index(hostile)
+    assert 'href="/tools/escape-hatch"' in mine and 'href="/critics/skeptic"' in mine
     assert "Sample data" in text[open_:resolved], "sample predictions are labelled"
     assert "No prediction has been resolved yet." in text
 
-    data = get(server, "/api/v1/predictions?status=due").json()
+    data = get(server, "/api/v1/predictions?status=due&tool=escape-hatch").json()
     assert data["count"] == 1 and data["next"] is None
     entry = data["predictions"][0]
     assert set(entry) >= KEYS
@@ -188,12 +192,13 @@ def test_the_page_is_bounded_and_continues(
     monkeypatch.setattr(predictions_module, "SECTION_SIZE", 2)
     page = client.get("/predictions")
     assert page.status_code == 200
-    assert page.text.count('class="card ledger-entry"') == 2, "two open ones; none due or resolved"
+    # Two of the sample's 33 due ones, then its one open one; none resolved.
+    assert page.text.count('class="card ledger-entry"') == 3
     more = page.text.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0]
-    assert more.startswith("/predictions?status=open&amp;after=")
+    assert more.startswith("/predictions?status=due&amp;after=")
     after = client.get(more.replace("&amp;", "&").split("#")[0])
     assert after.status_code == 200 and after.text.count('class="card ledger-entry"') == 2
-    assert 'id="ledger-due"' not in after.text, "one status: one section"
+    assert 'id="ledger-open"' not in after.text, "one status: one section"
     assert '<meta name="robots" content="noindex">' in after.text
 
 

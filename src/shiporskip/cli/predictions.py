@@ -70,7 +70,9 @@ def predictions_list(
     if not found:
         console.print(_nothing(chosen, counts), markup=False)
         return
-    title = f"{total} predictions" + (f", showing the first {len(found)}" if total > limit else "")
+    title = f"{total} prediction{'' if total == 1 else 's'}" + (
+        f", showing the first {len(found)}" if total > limit else ""
+    )
     table = Table(title=title, title_justify="left")
     for column in ("id", "status", "due", "tool", "critic", "claim"):
         table.add_column(column)

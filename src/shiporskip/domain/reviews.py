@@ -4,12 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 BODY_WORDS = (80, 180)
+
+# When the bundled sample reviews were written (their prices were checked in June 2025).
+# A sample review is stored when an operator loads it, but its prediction was made when it
+# was written: "By June 2026 …" with a 12-month horizon falls due in June 2026, not a year
+# after the sample was loaded.
+SAMPLE_WRITTEN = datetime(2025, 6, 1, tzinfo=UTC)
 SHIP_MIN_SCORE = 50  # the published rule: Ship needs a score of at least this, Skip less
 
 

@@ -29,6 +29,7 @@ from shiporskip.domain.predictions import (
     tally,
     track_record,
 )
+from shiporskip.domain.reviews import SAMPLE_WRITTEN
 from shiporskip.domain.text import check_url
 from shiporskip.errors import NotFoundError, UserError
 from shiporskip.storage.schema import is_row_id, predictions, reviews, tools
@@ -143,6 +144,8 @@ def record_predictions(conn: Connection, tool_ids: Collection[int]) -> None:
 
 
 def _entry_values(row: Any) -> dict[str, Any]:
+    # A sample review's claim was made when the sample was written, not when it was loaded.
+    made = SAMPLE_WRITTEN if row.is_sample else row.created_at
     return {
         "review_id": row.id,
         "tool_id": row.tool_id,
@@ -150,8 +153,8 @@ def _entry_values(row: Any) -> dict[str, Any]:
         "claim": row.prediction_claim,
         "claim_key": claim_key(row.prediction_claim),
         "horizon_months": row.prediction_months,
-        "made_at": row.created_at,
-        "due": add_months(row.created_at, row.prediction_months),
+        "made_at": made,
+        "due": add_months(made, row.prediction_months),
         "is_sample": row.is_sample,
     }
 

@@ -39,6 +39,9 @@ BUMP = "UPDATE data_version SET version = version + 1 WHERE id = 1"
 BATCH = 1000
 
 
+SAMPLE_WRITTEN = datetime(2025, 6, 1, tzinfo=UTC)
+
+
 def _key(claim: str) -> str:
     # `domain.predictions.claim_key` as of this revision.
     text = unicodedata.normalize("NFKC", claim).casefold()
@@ -137,7 +140,8 @@ def _backfill(table: sa.Table) -> None:
             if key in seen:
                 continue
             seen.add(key)
-            made = _utc(row.created_at)
+            # A sample review's claim was made when the sample was written (June 2025).
+            made = SAMPLE_WRITTEN if row.is_sample else _utc(row.created_at)
             batch.append(
                 {
                     "review_id": row.id,
