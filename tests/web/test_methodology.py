@@ -65,6 +65,9 @@ def test_tie_rule_intervals_and_votes_are_stated(
     verdict = section(html, "verdict")
     assert "Split if the two are equal" in verdict and "5-2" in verdict
     assert "6 of 7 critics reported (1 failed)" in verdict
+    assert "1 from an earlier run" in verdict and "sample reviews are set aside" in verdict
+    ledger = section(html, "predictions")
+    assert "/predictions" in ledger and "95% interval" in ledger
     low, high = wilson_interval(5, 7) or (0, 0)
     assert f"{100 * low:.0f}–{100 * high:.0f}%" in section(html, "intervals")
     assert "square root" in section(html, "intervals")

@@ -119,6 +119,33 @@ def _verdict() -> Section:
             "A failed call is stored and shown, never hidden: the panel is marked incomplete, "
             "for example “6 of 7 critics reported (1 failed)”, and the verdict is taken "
             "over the critics who did report.",
+            "A re-review that fails never hides behind an older one: the critic's earlier "
+            "review still counts, and the panel says so, for example “7 of 7 critics "
+            "reported — 1 from an earlier run”, with that review's date and model on its "
+            "card. Sample reviews, written by the shiporskip team to show how the panel "
+            "reads, count only in a panel made entirely of sample reviews; once any critic "
+            "has reviewed a tool with a model, its sample reviews are set aside.",
+            "Every change of a tool's panel is kept: its page lists the verdict history "
+            "(for example “Ship 4-3 → Skip 3-4, re-review with …”), the API returns it "
+            "at /api/v1/tools/SLUG/history, and the feed announces a verdict that flips.",
+        ],
+    )
+
+
+def _predictions() -> Section:
+    return Section(
+        id="predictions",
+        title="Predictions and the track record",
+        paragraphs=[
+            "Some critics end a review with a prediction: a claim that can be checked and a "
+            "horizon in months. Each becomes an entry in the predictions ledger, due on the "
+            "review's date plus its horizon; a claim the same critic repeats about the same "
+            "tool keeps its first entry and due date, so a re-review cannot push it back. "
+            "Sample claims count from June 2025, when the sample was written.",
+            "An operator resolves a prediction as right, wrong or unclear with a link to the "
+            "evidence, once. A critic's track record is the share of its resolved "
+            "predictions that came true, with its 95% interval; unclear ones are left out. "
+            "The whole ledger is public at /predictions.",
         ],
     )
 
@@ -358,6 +385,7 @@ def methodology_page(runtime: Runtime) -> MethodologyPage:
             _compare(),
             pairwise,
             _quality_gate(),
+            _predictions(),
             _maker_text(),
             _votes(VOTING_ENABLED, runtime.settings.vote_min_count),
             _pricing(),
