@@ -553,6 +553,18 @@ data_version = sa.Table(
     sa.Column("version", sa.BigInteger, nullable=False),
 )
 
+# Per-key counters, bumped by triggers (migration 0019) on the writes that change what a
+# page shows of one tool (`t<tool id>`) or of one category's panel ranking (`c<category>`):
+# a page that declares its tools is invalidated by writes to those, not by every write.
+# Row 3 of `data_version` follows the catalog itself (tools and their names, voters' state).
+page_versions = sa.Table(
+    "page_versions",
+    metadata,
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("content", sa.BigInteger, nullable=False),
+    sa.Column("votes", sa.BigInteger, nullable=False),
+)
+
 CONTENT_TABLES = (
     "tools",
     "tool_names",
@@ -568,6 +580,7 @@ VERSIONED_TABLES = CONTENT_TABLES + VOTE_TABLES
 # Every other table, and why writing to it leaves cached public pages current.
 UNVERSIONED_TABLES = {
     "data_version": "the counters themselves",
+    "page_versions": "the per-tool and per-category counters themselves",
     "embed_counts": "badge and widget counts are in the JSON API only, which is not cached",
     "embed_visits": "who was counted today is never shown",
     "client_limits": "allowances are never shown",

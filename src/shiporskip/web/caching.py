@@ -44,6 +44,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from cachetools import LRUCache
@@ -51,7 +52,14 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shiporskip.storage.queries import current_version
+from shiporskip.storage.page_versions import (
+    KeyVersion,
+    PageScope,
+    Versions,
+    key_versions,
+    keys_of,
+    read_versions,
+)
 from shiporskip.web.identity import (
     NEW_VOTER_STATE,
     VOTER_COOKIE,
@@ -61,7 +69,7 @@ from shiporskip.web.identity import (
     voter_from_scope,
 )
 from shiporskip.web.shared import TOKEN_PERIOD, SharedPage
-from shiporskip.web.site import HEAD_STATE, SHARED_SLOT, Site
+from shiporskip.web.site import HEAD_STATE, SCOPE_SLOT, SHARED_SLOT, Site
 
 # Personal or one-time pages: sign-in links, newsletter confirmations, the admin area.
 EXCLUDED_PREFIXES = ("/admin", "/api/v1/admin", "/newsletter/", "/signin", "/static/")
@@ -75,7 +83,32 @@ BODY_HEADERS = {b"content-length", b"content-type", b"content-encoding"}
 FORM_TOKENS = re.compile(rb'(name="(?:csrf|csrf_token)" value=")[^"]*"')
 
 Key = tuple[str, bytes]
-Entry = tuple[tuple[int, int], SharedPage]
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A kept page and what it was current at.
+
+    `keys` is None for a page of the whole catalog, which follows the global counters. A
+    page that declared its scope follows the catalog counter and its keys' pairs; `pairs`
+    is None when those were not known as of the render (a write landed meanwhile): the page
+    is then rendered again on the next request, which reads its keys first.
+    """
+
+    page: SharedPage
+    versions: Versions
+    keys: tuple[str, ...] | None = None
+    pairs: tuple[KeyVersion, ...] | None = None
+
+    def current(self, versions: Versions, pairs: tuple[KeyVersion, ...] | None) -> bool:
+        content, votes, catalog = self.versions
+        if self.keys is None:
+            return content == versions[0] and (votes == versions[1] or not self.page.shows_votes)
+        if catalog != versions[2] or self.pairs is None or pairs is None:
+            return False
+        if self.page.shows_votes:
+            return self.pairs == pairs
+        return all(mine[0] == now[0] for mine, now in zip(self.pairs, pairs, strict=True))
 
 
 class PageCache:
@@ -87,7 +120,7 @@ class PageCache:
         self.runtime = site.runtime
         limit = site.runtime.settings.page_cache_mb * 1024 * 1024
         self.pages: LRUCache[Key, Entry] | None = (
-            LRUCache(maxsize=limit, getsizeof=lambda entry: entry[1].size) if limit else None
+            LRUCache(maxsize=limit, getsizeof=lambda entry: entry.page.size) if limit else None
         )
         # Addresses whose last answer was not a shared page (API JSON, feeds, errors):
         # they skip the version read next time.
@@ -115,16 +148,23 @@ class PageCache:
             return
         counted = path.startswith(COUNTED_PREFIXES)
         key: Key = (path, scope["query_string"])
-        version = None
+        version: Versions | None = None
+        # The kept page's keys as read before this render: if the new render shows no
+        # other keys, it is current as of these.
+        before: tuple[tuple[str, ...], tuple[KeyVersion, ...]] | None = None
         if self.pages is not None and not counted and key not in self.unshared:
             with self.runtime.engine.connect() as conn:
-                version = current_version(conn)
+                version = read_versions(conn)
                 entry = self.pages.get(key)
-                if entry is not None and _current(entry, version):
-                    self.hits += 1
-                    answer = self._answer(scope, entry[1], conn)
-                    await _send(send, *answer)
-                    return
+                if entry is not None:
+                    pairs = None if entry.keys is None else key_versions(conn, entry.keys)
+                    if entry.current(version, pairs):
+                        self.hits += 1
+                        answer = self._answer(scope, entry.page, conn)
+                        await _send(send, *answer)
+                        return
+                    if entry.keys is not None and pairs is not None:
+                        before = (entry.keys, pairs)
         self.misses += 1
         slot: list[SharedPage] = []
         scope[SHARED_SLOT] = slot
@@ -140,9 +180,9 @@ class PageCache:
         else:
             self.unshared.pop(key, None)
             page = slot[0]
-            if version is not None and self.pages is not None:
-                self.pages[key] = (version, page)
             with self.runtime.engine.connect() as conn:
+                if version is not None and self.pages is not None:
+                    self.pages[key] = _entry(conn, page, version, scope.get(SCOPE_SLOT), before)
                 answer = self._answer(scope, page, conn)
             await _send(send, *answer)
 
@@ -186,10 +226,28 @@ class PageCache:
         return sender
 
 
-def _current(entry: Entry, version: tuple[int, int]) -> bool:
-    """A page is current while the counters it depends on are where they were."""
-    (content, votes), page = entry
-    return content == version[0] and (votes == version[1] or not page.shows_votes)
+def _entry(
+    conn: Any,
+    page: SharedPage,
+    version: Versions,
+    scope: PageScope | None,
+    before: tuple[tuple[str, ...], tuple[KeyVersion, ...]] | None,
+) -> Entry:
+    """What a page rendered after reading `version` (and `before`) is current at."""
+    if scope is None:
+        return Entry(page, version)
+    keys = keys_of(conn, scope)
+    if before is not None:
+        known = dict(zip(*before, strict=True))
+        if all(k in known for k in keys):
+            return Entry(page, version, keys, tuple(known[k] for k in keys))
+    # Keys first, then the counters: if no write landed since the render began (every
+    # write that bumps a key bumps the counters in the same transaction), the keys read
+    # here are what the render saw.
+    pairs = key_versions(conn, keys)
+    if read_versions(conn) == version:
+        return Entry(page, version, keys, pairs)
+    return Entry(page, version, keys)
 
 
 async def _send(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:

@@ -29,6 +29,7 @@ from shiporskip.domain.votes import Community
 from shiporskip.errors import NotFoundError
 from shiporskip.panel.critics import Critic
 from shiporskip.runtime import Runtime
+from shiporskip.storage.page_versions import PageScope
 from shiporskip.storage.votes import VoteStore
 from shiporskip.web.common import compare_path
 from shiporskip.web.openapi import errors
@@ -418,7 +419,10 @@ def compare(request: Request, pair: str, s: SiteDep, usage: UsageParam = None) -
         side.tool.slug: vote_box(request, side.tool.slug, _community(side.community))
         for side in (a, b)
     }
-    return s.render(request, "compare.html", page, meta, extra={"votes": boxes}, shared=True)
+    shows = PageScope.of([a.tool.slug, b.tool.slug])
+    return s.render(
+        request, "compare.html", page, meta, extra={"votes": boxes}, shared=True, scope=shows
+    )
 
 
 def _community(out: CommunityOut) -> Community:

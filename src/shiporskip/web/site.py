@@ -17,6 +17,7 @@ from shiporskip import __version__
 from shiporskip.domain.text import shown
 from shiporskip.errors import NotFoundError
 from shiporskip.runtime import Runtime
+from shiporskip.storage.page_versions import PageScope
 from shiporskip.storage.votes import votes_of
 from shiporskip.web.identity import NEW_VOTER_STATE, csrf_token, request_voter
 from shiporskip.web.shared import CHOICE_TEMPLATE, Marks, SharedPage, Visitor
@@ -25,6 +26,8 @@ HERE = Path(__file__).parent
 SITE_NAME = "shiporskip"
 # The ASGI scope key under which `web/caching.py` collects a shared page to cache.
 SHARED_SLOT = "shiporskip.shared_page"
+# The ASGI scope key under which a shared page declares the tools it shows (`PageScope`).
+SCOPE_SLOT = "shiporskip.page_scope"
 # Request state set by `web/caching.py` when it answers a HEAD by running the GET route.
 HEAD_STATE = "head"
 
@@ -79,14 +82,19 @@ class Site:
         extra: dict[str, Any] | None = None,
         shared: bool = False,
         shows_votes: bool = True,
+        scope: PageScope | None = None,
     ) -> Response:
         """Render a page; `extra` holds parts kept out of the JSON (vote boxes).
 
         `shared` declares that the page shows every visitor the same thing apart from the
         placeholders of `web/shared.py`, so the cache may keep it and serve it to anyone.
         `shows_votes=False` declares that it shows no community vote counts either (a test
-        holds every such page to it), so votes leave it current.
+        holds every such page to it), so votes leave it current. `scope` declares the tools
+        (and categories' panel rankings) a shared page shows, so writes to other tools
+        leave it current; without it, any write to the content makes it stale.
         """
+        if scope is not None:
+            request.scope[SCOPE_SLOT] = scope
         context = {"page": page, "meta": meta, **(extra or {})}
         rendered = self.templates.TemplateResponse(
             request, template, context, status_code=status, headers=headers

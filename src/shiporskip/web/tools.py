@@ -14,6 +14,7 @@ from shiporskip.errors import NotFoundError
 from shiporskip.llm.labels import failure_reason, failure_text
 from shiporskip.runtime import Runtime
 from shiporskip.storage.history import tool_history
+from shiporskip.storage.page_versions import PageScope
 from shiporskip.storage.queries import similar_tools, tools_by_slug, tools_named
 from shiporskip.storage.votes import VoteStore
 from shiporskip.web.common import compare_path, panel_summaries
@@ -222,7 +223,9 @@ def tool(request: Request, slug: str, s: SiteDep, usage: UsageParam = None) -> R
     )
     c = page.community
     box = vote_box(request, slug, Community(c.ships, c.skips, c.verified, c.minimum))
-    return s.render(request, "tool.html", page, meta, extra={"vote": box}, shared=True)
+    # Beyond its own tool, the page shows its category's best-ranked panels.
+    shows = PageScope.of([slug], [t.category.slug])
+    return s.render(request, "tool.html", page, meta, extra={"vote": box}, shared=True, scope=shows)
 
 
 @router.get(
