@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
-from shiporskip.runtime import Runtime, open_runtime
-from shiporskip.settings import Settings, load_settings
+if TYPE_CHECKING:
+    from shiporskip.runtime import Runtime
+    from shiporskip.settings import Settings
 
 # Markup is off: almost everything printed holds maker text (names, taglines, plans, errors
 # from models), and a tool called "[/]" must print as itself, not crash the command after
@@ -23,12 +24,17 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False
 
 def settings_from(ctx: typer.Context, **overrides: Any) -> Settings:
     """Settings with the root options (--data-dir, --database-url) and any command flags."""
+    from shiporskip.settings import load_settings
+
     root = ctx.find_root().obj or {}
     return load_settings(overrides={**root, **overrides})
 
 
 @contextmanager
 def runtime(ctx: typer.Context, **overrides: Any) -> Iterator[Runtime]:
+    # Imported here: the database layer loads only in the commands that open it.
+    from shiporskip.runtime import open_runtime
+
     rt = open_runtime(settings_from(ctx, **overrides))
     try:
         yield rt

@@ -3,56 +3,130 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Annotated, ClassVar
 
 import typer
-from rich.table import Table
 
-from shiporskip import __version__, settings_docs
-from shiporskip import settings_checks as checks
-from shiporskip.cli import admin, compare, digest, jobs, panel, predictions, tools
-from shiporskip.cli.common import (
-    cells,
-    console,
-    err_console,
-    print_json,
-    runtime,
-    settings_from,
-)
-from shiporskip.cli.eval import evaluate
-from shiporskip.domain.categories import CATEGORIES
+from shiporskip import __version__
+from shiporskip.cli.common import cells, console, err_console, print_json, runtime, settings_from
+from shiporskip.cli.lazy import Lazy, LazyGroup
 from shiporskip.errors import UserError
-from shiporskip.sample_data import load_sample_into_empty, load_samples_if_empty
-from shiporskip.settings import Settings
-from shiporskip.settings import table as settings_table
-from shiporskip.storage import migrate
+
+if TYPE_CHECKING:
+    from shiporskip.settings import Settings
+
+ROOT_OPTIONS = {
+    "no_args_is_help": True,
+    "pretty_exceptions_enable": False,
+    "rich_markup_mode": None,
+    "add_completion": False,
+}
+
+
+class Root(LazyGroup):
+    """The root group: commands from other modules are imported only when they run, so
+    `--help`, `version` and the light commands never load the database or LLM layers."""
+
+    lazy: ClassVar[Mapping[str, Lazy]] = {
+        "review": Lazy(
+            "shiporskip.cli.panel",
+            "review",
+            "Have the panel review a tool; only critics without a review run, unless --rerun.",
+        ),
+        "compare": Lazy(
+            "shiporskip.cli.compare",
+            "compare",
+            "Ask each critic which of two tools it would ship with, twice with the order swapped.",
+        ),
+        "eval": Lazy(
+            "shiporskip.cli.eval",
+            "evaluate",
+            "Run a model as the whole panel on sample tools and measure it as a critic.",
+        ),
+        "worker": Lazy(
+            "shiporskip.cli.jobs",
+            "worker",
+            "Run background jobs: the daily review (at daily_time) and queued work.",
+        ),
+        "daily": Lazy(
+            "shiporskip.cli.jobs",
+            "daily",
+            "Review the next tool in line and publish its comparisons.",
+        ),
+        "tools": Lazy(
+            "shiporskip.cli.tools",
+            "app",
+            "The catalog of AI tools: list, show, add, edit, import, export, remove.",
+        ),
+        "critics": Lazy(
+            "shiporskip.cli.panel",
+            "critics_app",
+            "The critic panel: who reviews, and through which lens.",
+        ),
+        "jobs": Lazy(
+            "shiporskip.cli.jobs", "jobs_app", "The job queue: list jobs, retry parked ones."
+        ),
+        "digest": Lazy(
+            "shiporskip.cli.digest",
+            "app",
+            "The weekly digest: preview it, send it, see where it stands.",
+        ),
+        "newsletter": Lazy(
+            "shiporskip.cli.digest", "newsletter_app", "The newsletter's subscribers."
+        ),
+        "submissions": Lazy(
+            "shiporskip.cli.admin",
+            "submissions_app",
+            "The moderation queue of submitted tools: list, show, approve, reject.",
+        ),
+        "votes": Lazy(
+            "shiporskip.cli.admin",
+            "votes_app",
+            "Community votes: the audit log, and voiding abusive votes.",
+        ),
+        "predictions": Lazy(
+            "shiporskip.cli.predictions",
+            "app",
+            "The predictions ledger: each critic's predictions, listed and resolved.",
+        ),
+    }
+    # The order `--help` lists them in (the order they were registered in before).
+    order = (
+        "review",
+        "compare",
+        "eval",
+        "worker",
+        "daily",
+        "version",
+        "settings",
+        "serve",
+        "tools",
+        "db",
+        "categories",
+        "sample",
+        "critics",
+        "jobs",
+        "digest",
+        "newsletter",
+        "submissions",
+        "votes",
+        "predictions",
+    )
+    settings = ROOT_OPTIONS
+
 
 app = typer.Typer(
+    cls=Root,
     help="shiporskip: a panel of AI critics reviews AI tools and votes Ship or Skip.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
-    add_completion=False,
+    **ROOT_OPTIONS,  # type: ignore[arg-type]
 )
-app.add_typer(tools.app, name="tools")
 db_app = typer.Typer(help="The database: migrations and status.")
 app.add_typer(db_app, name="db")
 categories_app = typer.Typer(help="The fixed category taxonomy.")
 app.add_typer(categories_app, name="categories")
 sample_app = typer.Typer(help="The bundled sample content (tools and panel reviews).")
 app.add_typer(sample_app, name="sample")
-app.add_typer(panel.critics_app, name="critics")
-app.command("review")(panel.review)
-app.command("compare")(compare.compare)
-app.command("eval")(evaluate)
-app.command("worker")(jobs.worker)
-app.command("daily")(jobs.daily)
-app.add_typer(jobs.jobs_app, name="jobs")
-app.add_typer(digest.app, name="digest")
-app.add_typer(digest.newsletter_app, name="newsletter")
-app.add_typer(admin.submissions_app, name="submissions")
-app.add_typer(admin.votes_app, name="votes")
-app.add_typer(predictions.app, name="predictions")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -99,6 +173,11 @@ def settings_cmd(
 
     Example: SHIPORSKIP_PORT=9000 shiporskip settings
     """
+    from rich.table import Table
+
+    from shiporskip import settings_docs
+    from shiporskip.settings import table as settings_table
+
     if markdown:
         typer.echo(settings_docs.markdown(), nl=False)
         return
@@ -134,6 +213,7 @@ def serve(
 
     import uvicorn
 
+    from shiporskip.sample_data import load_samples_if_empty
     from shiporskip.web.app import create_app
 
     if workers < 1:
@@ -184,6 +264,8 @@ def serve(
 
 def base_url_warning(settings: Settings) -> str | None:
     """One line when links will not reach this server: fine behind a proxy, a mistake otherwise."""
+    from shiporskip import settings_checks as checks
+
     if checks.base_url_reaches(settings.base_url, settings.host, settings.port):
         derived = settings.base_url == checks.derived_base_url(settings.host, settings.port)
         if derived and settings.host.strip("[]") in ("0.0.0.0", "::"):  # noqa: S104
@@ -205,6 +287,8 @@ def db_upgrade(ctx: typer.Context) -> None:
 
     Example: shiporskip db upgrade
     """
+    from shiporskip.storage import migrate
+
     with runtime(ctx) as rt:
         revision = migrate.current_revision(rt.engine)
     console.print(f"Database is at revision {revision} (latest).", markup=False)
@@ -216,6 +300,8 @@ def sample_load(ctx: typer.Context) -> None:
 
     Example: shiporskip sample load
     """
+    from shiporskip.sample_data import load_sample_into_empty
+
     with runtime(ctx) as rt:
         tools_added, reviews_added = load_sample_into_empty(rt)
         total = rt.catalog.count()
@@ -235,6 +321,8 @@ def db_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
     Example: shiporskip db status --json
     """
+    from shiporskip.storage import migrate
+
     settings = settings_from(ctx)
     with runtime(ctx) as rt:
         status = {
@@ -256,6 +344,10 @@ def categories_list(as_json: JsonOpt = False) -> None:
 
     Example: shiporskip categories list
     """
+    from rich.table import Table
+
+    from shiporskip.domain.categories import CATEGORIES
+
     if as_json:
         print_json(
             {
