@@ -5,6 +5,7 @@ TOOLS := .tools
 UV := $(TOOLS)/bin/uv
 BIN := .venv/bin
 CHROMIUM := /usr/bin/chromium
+NGINX := /usr/sbin/nginx
 
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
@@ -19,9 +20,10 @@ setup: $(UV)  ## The locked runtime dependencies in .venv
 	$(UV) sync --frozen
 
 # The test suite also needs the `local` extra (llama-cpp-python, compiled once and cached
-# by uv: a few minutes the first time) for the real local-LLM tests, and Debian's
-# Chromium for the browser tests (Playwright drives it; it downloads no browser of its own).
-setup-dev: $(UV) $(CHROMIUM)
+# by uv: a few minutes the first time) for the real local-LLM tests, Debian's
+# Chromium for the browser tests (Playwright drives it; it downloads no browser of its own),
+# and Debian's nginx for the scaled-out test (tests/multinode, docs/deploy.md).
+setup-dev: $(UV) $(CHROMIUM) $(NGINX)
 	$(UV) sync --frozen --all-extras
 
 # Installed with apt-get where we may (root on Debian, as in CI); elsewhere the browser
@@ -35,6 +37,19 @@ $(CHROMIUM):
 		echo "The browser tests need Debian's chromium at $@; install it as root"; exit 1; \
 	else \
 		echo "No $@: the browser tests will be skipped (apt-get install chromium)"; \
+	fi
+
+# Installed the same way; the test starts its own nginx (its own config, port and temp dir,
+# in the foreground) and never uses the system's.
+$(NGINX):
+	@if command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+		echo "Installing Debian's nginx for the scaled-out test"; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		apt-get update -q && apt-get install -y -q nginx; \
+	elif [ "$$CI" = true ]; then \
+		echo "The scaled-out test needs Debian's nginx at $@; install it as root"; exit 1; \
+	else \
+		echo "No $@: the scaled-out test will be skipped (apt-get install nginx)"; \
 	fi
 
 run: setup  ## Set up and serve the site with the sample content at http://127.0.0.1:8000
