@@ -100,7 +100,7 @@ BAD_ENV = [
     ("LLM_TEMPERATURE", "-inf", "SHIPORSKIP_LLM_TEMPERATURE=-inf is not a finite number"),
     ("LLM_TEMPERATURE", "3", "SHIPORSKIP_LLM_TEMPERATURE=3 is out of range; use a number from 0"),
     ("LLM_RETRIES", "-1", "use a number from 0 to 20 (0 turns retries off)"),
-    ("LLM_CONCURRENCY", "0", "SHIPORSKIP_LLM_CONCURRENCY=0 is out of range"),
+    ("LLM_CONCURRENCY", "-1", "SHIPORSKIP_LLM_CONCURRENCY=-1 is out of range"),
     ("LLM_MAX_TOKENS", "0", "SHIPORSKIP_LLM_MAX_TOKENS=0 is out of range"),
     ("JOB_MAX_ATTEMPTS", "0", "SHIPORSKIP_JOB_MAX_ATTEMPTS=0 is out of range"),
     ("JOB_RETRY_DELAY", "-5", "SHIPORSKIP_JOB_RETRY_DELAY=-5 is out of range"),

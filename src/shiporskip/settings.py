@@ -176,10 +176,16 @@ class Settings:
         rule=Rule(ge=0, le=20, hint=" (0 turns retries off)"),
     )
     llm_concurrency: int = _setting(
-        4,
-        "Most LLM calls in flight at once, across all critics.",
+        0,
+        "Most LLM calls in flight at once. 0 decides per server: a hosted API (`openai`, "
+        "`anthropic`, an `openai-compatible` address outside this machine and network) takes "
+        "one call per critic, at least 8, so a review is one round trip; a server you run "
+        "(`ollama`, `llamacpp`, `vllm`, `lmstudio`, `gguf`, or a loopback or private address) "
+        "takes 4. A number is one bound shared by all critics and servers: set it to your "
+        "server's slot count (llama-server `--parallel N`, Ollama's `OLLAMA_NUM_PARALLEL`).",
         example="8",
-        rule=Rule(ge=1, le=256),
+        rule=Rule(ge=0, le=256, hint=" (0 decides per server)"),
+        shown_default="0: one call per critic (at least 8) for hosted APIs, 4 for your own servers",
     )
     llm_max_tokens: int = _setting(
         1200, "Output token limit per review.", example="800", rule=Rule(ge=1, le=1_000_000)

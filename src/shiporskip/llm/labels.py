@@ -8,11 +8,10 @@ the feed and the digest show `public_model_label` and `failure_reason` instead.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from urllib.parse import urlsplit
 
-from shiporskip.llm.registry import KINDS
+from shiporskip.llm.registry import KINDS, is_private_host
 
 # Hosted APIs known by name; any other public host is someone's own server.
 KNOWN_HOSTS = {
@@ -49,22 +48,6 @@ def split_spec(model: str, provider: str = "") -> tuple[str, str, str | None]:
         kind, rest = provider, text
     name, *url = _AT_URL.split(rest, maxsplit=1)
     return kind, name, url[0] if url else None
-
-
-def is_private_host(host: str) -> bool:
-    """Loopback, private or link-local addresses and names that only resolve inside a network."""
-    host = host.strip("[]").lower()
-    if not host:
-        return True
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return (
-            "." not in host
-            or host == "localhost"
-            or host.endswith((".localhost", ".local", ".lan", ".internal", ".home.arpa"))
-        )
-    return address.is_private or address.is_loopback or address.is_link_local
 
 
 def _clean_name(name: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 from collections.abc import Mapping
@@ -135,6 +136,58 @@ def critic_specs(
         text = cli_model or overrides.get(critic) or settings.model
         specs[critic] = parse_spec(text, base_url_override=settings.llm_base_url)
     return specs
+
+
+# Calls in flight when llm_concurrency is 0. A hosted API serves many calls at once, so every
+# critic of a review is asked at the same time (at least 8, so a small custom panel still runs
+# a compare or pairwise pick in few rounds); a server you run has a few slots (llama-server and
+# Ollama default to about 4), and calls beyond them only queue there and time out.
+HOSTED_CONCURRENCY = 8
+LOCAL_CONCURRENCY = 4
+
+
+def is_hosted(spec: ModelSpec) -> bool:
+    """Whether calls go to a hosted API rather than a server the operator runs.
+
+    The kind decides for `openai` and `anthropic` (whatever address, e.g. a gateway to the
+    API) and for the local kinds; an `openai-compatible` server is hosted unless its address
+    is this machine or a private network.
+    """
+    if KINDS[spec.kind].local:
+        return False
+    if spec.kind != "openai-compatible":
+        return True
+    return not is_private_host(urlsplit(spec.base_url or "").hostname or "")
+
+
+def is_private_host(host: str) -> bool:
+    """Loopback, private or link-local addresses and names that only resolve inside a network."""
+    host = host.strip("[]").lower()
+    if not host:
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return (
+            "." not in host
+            or host == "localhost"
+            or host.endswith((".localhost", ".local", ".lan", ".internal", ".home.arpa"))
+        )
+    return address.is_private or address.is_loopback or address.is_link_local
+
+
+def destination(spec: ModelSpec) -> str:
+    """Where a model's calls go: models on one server share that server's slots."""
+    if spec.kind == "gguf":
+        return f"gguf:{spec.model}"
+    return spec.base_url or spec.kind
+
+
+def default_concurrency(spec: ModelSpec, critics: int) -> int:
+    """Calls in flight to this model's server when llm_concurrency is 0 (decide per server)."""
+    if is_hosted(spec):
+        return max(HOSTED_CONCURRENCY, critics)
+    return LOCAL_CONCURRENCY
 
 
 def structured_mode(settings: Settings, spec: ModelSpec) -> StructuredMode:

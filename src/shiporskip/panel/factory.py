@@ -1,4 +1,5 @@
-"""Build a panel from settings: one provider per distinct model, one shared concurrency bound."""
+"""Build a panel from settings: one provider per distinct model, a calls-in-flight bound per
+server (or one shared bound when llm_concurrency is set)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,14 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 
 from shiporskip.llm.base import Provider
-from shiporskip.llm.registry import ModelSpec, build_provider, critic_specs, price_table
+from shiporskip.llm.registry import (
+    ModelSpec,
+    build_provider,
+    critic_specs,
+    default_concurrency,
+    destination,
+    price_table,
+)
 from shiporskip.llm.resilient import Resilient, RetryPolicy
 from shiporskip.panel.critics import Critic
 from shiporskip.panel.pairwise import MAX_TOKENS, Pairwise
@@ -18,6 +26,25 @@ from shiporskip.runtime import Runtime
 def retry_policy(runtime: Runtime) -> RetryPolicy:
     s = runtime.settings
     return RetryPolicy(timeout=s.llm_timeout, retries=s.llm_retries)
+
+
+def bounds(
+    concurrency: int, specs: Sequence[ModelSpec], critics: int
+) -> dict[ModelSpec, asyncio.Semaphore]:
+    """The calls-in-flight bound each model's calls wait on.
+
+    A set llm_concurrency is one bound shared by every model. 0 gives each server its own
+    bound, by what it can take (registry.default_concurrency): a hosted API every critic at
+    once, a local server its usual few slots, whichever other servers the panel also uses.
+    """
+    if concurrency:
+        shared = asyncio.Semaphore(concurrency)
+        return dict.fromkeys(specs, shared)
+    per_server: dict[str, asyncio.Semaphore] = {}
+    for spec in specs:
+        if destination(spec) not in per_server:
+            per_server[destination(spec)] = asyncio.Semaphore(default_concurrency(spec, critics))
+    return {spec: per_server[destination(spec)] for spec in specs}
 
 
 @asynccontextmanager
@@ -36,9 +63,9 @@ async def open_jobs(
         spec = specs[critic.id]
         if spec not in providers:
             providers[spec] = build_provider(settings, spec, env)
-    semaphore = asyncio.Semaphore(settings.llm_concurrency)
+    limits = bounds(settings.llm_concurrency, list(providers), len(specs))
     policy = retry_policy(runtime)
-    callers = {spec: Resilient(p, policy, semaphore) for spec, p in providers.items()}
+    callers = {spec: Resilient(p, policy, limits[spec]) for spec, p in providers.items()}
     try:
         yield {c.id: CriticJob(callers[specs[c.id]], specs[c.id]) for c in critics}
     finally:
