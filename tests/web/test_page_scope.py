@@ -8,7 +8,9 @@ import importlib
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -23,6 +25,7 @@ from shiporskip.storage.schema import metadata
 from shiporskip.storage.votes import Limits, VoteStore
 from shiporskip.web.app import create_app
 from tests.factories import review_record
+from tests.live import LiveServer, assert_whole
 from tests.storage.test_pairwise_store import add_picks, pick_record
 from tests.web.test_page_cache import Renders
 
@@ -212,3 +215,35 @@ def test_the_per_tool_counters_are_exact_under_a_day_of_writes(runtime: Runtime)
     with runtime.engine.connect() as conn:
         after = dict(zip(keys, key_versions(conn, keys), strict=True))
     assert all(after[k][1] - before[k][1] == 2 for k in keys), (before, after)
+
+
+def test_through_the_real_server_a_vote_refreshes_only_its_tool(tmp_path: Path) -> None:
+    """`X-Page-Cache` says whether the server's memory answered. After a vote on cursor,
+    claude-sonnet-4's page still comes from memory, while cursor's page shows the vote at
+    once. (Other processes read the same counters: `test_a_review_refreshes_...`.)"""
+    with (
+        LiveServer(tmp_path / "data") as server,
+        httpx.Client(base_url=server.base_url) as reader,
+    ):
+
+        def cache(path: str) -> str:
+            r = reader.get(path)
+            assert r.status_code == 200
+            assert_whole(r)
+            return r.headers["x-page-cache"]
+
+        assert [cache(TOOL), cache(TOOL), cache(OTHER), cache(OTHER)] == [
+            "miss",
+            "hit",
+            "miss",
+            "hit",
+        ]
+        token = reader.get("/api/v1/session").json()["csrf_token"]
+        voted = reader.post(
+            "/api/v1/tools/cursor/vote", json={"vote": "ship"}, headers={"X-CSRF-Token": token}
+        )
+        assert voted.status_code == 200
+        assert cache(TOOL) == "hit", "a vote on another tool leaves this page current"
+        first = reader.get(OTHER)
+        assert first.headers["x-page-cache"] == "miss"
+        assert "1 vote so far" in first.text
