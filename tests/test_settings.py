@@ -110,6 +110,19 @@ BAD_ENV = [
     ("MAIL_RATE", "inf", "SHIPORSKIP_MAIL_RATE=inf is not a finite number"),
     ("PAGE_CACHE_MB", "-1", "use a number from 0 to 65536 (0 turns the page cache off)"),
     ("PAGE_CACHE_MB", "lots", "SHIPORSKIP_PAGE_CACHE_MB=lots is not a whole number"),
+    (
+        "SHARED_CACHE_SECONDS",
+        "-5",
+        "SHIPORSKIP_SHARED_CACHE_SECONDS=-5 is out of range; use a number from 0 to 86400 "
+        "(0: shared caches revalidate every time)",
+    ),
+    ("SHARED_CACHE_SECONDS", "soon", "SHIPORSKIP_SHARED_CACHE_SECONDS=soon is not a whole number"),
+    (
+        "SHARED_STALE_SECONDS",
+        "100000",
+        "SHIPORSKIP_SHARED_STALE_SECONDS=100000 is out of range; use a number from 0 to 86400 "
+        "(0 turns it off)",
+    ),
     ("VOTE_MIN_COUNT", "0", "SHIPORSKIP_VOTE_MIN_COUNT=0 is too small; use 1 or more"),
     ("VOTE_RATE_VOTER", "-3", "SHIPORSKIP_VOTE_RATE_VOTER=-3 is too small; use 1 or more"),
     ("VOTE_RATE_IP", "0", "SHIPORSKIP_VOTE_RATE_IP=0 is too small; use 1 or more"),

@@ -282,6 +282,21 @@ class Settings:
         example="256",
         rule=Rule(ge=0, le=65536, hint=" (0 turns the page cache off)"),
     )
+    shared_cache_seconds: int = _setting(
+        10,
+        "Seconds a proxy cache or CDN may keep a public page (tool, compare, home, ...) "
+        "before asking the server again (`s-maxage`); browsers always revalidate. A vote is "
+        "on those caches' copies within this plus `shared_stale_seconds`.",
+        example="60",
+        rule=Rule(ge=0, le=86400, hint=" (0: shared caches revalidate every time)"),
+    )
+    shared_stale_seconds: int = _setting(
+        30,
+        "Seconds more a proxy cache may serve a public page while it fetches a fresh one "
+        "(`stale-while-revalidate`).",
+        example="0",
+        rule=Rule(ge=0, le=86400, hint=" (0 turns it off)"),
+    )
     vote_min_count: int = _setting(
         5,
         "Community votes needed before a percentage is shown; below it pages show the count.",

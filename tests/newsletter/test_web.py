@@ -18,21 +18,13 @@ from shiporskip.web.app import create_app
 from shiporskip.web.newsletter import install
 from tests.newsletter.conftest import SmtpServer
 
-TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+# What a browser sends with the footer form posted from this site's own page.
+SAME_SITE = {"Origin": "http://testserver"}
 
 
-def form_token(client: TestClient) -> str:
-    """The token every page's subscribe box carries."""
-    match = TOKEN.search(client.get("/newsletter/archive").text)
-    assert match, "the subscribe form has no token"
-    return match.group(1)
-
-
-def subscribe(client: TestClient, email: str, **headers: str) -> tuple[int, str]:
-    answer = client.post(
-        "/newsletter", data={"email": email, "csrf_token": form_token(client)}, headers=headers
-    )
-    return answer.status_code, TOKEN.sub('value="…"', answer.text)
+def subscribe(client: TestClient, email: str) -> tuple[int, str]:
+    answer = client.post("/newsletter", data={"email": email}, headers=SAME_SITE)
+    return answer.status_code, answer.text
 
 
 def lede(html: str) -> str:
@@ -116,26 +108,42 @@ def test_invalid_addresses_are_refused_and_nothing_is_stored(
     assert smtp.handler.received == []
 
 
-def test_forms_without_a_valid_token_or_from_another_site_are_refused(
-    client: TestClient, sqlite_mail_runtime: Runtime
+def test_forms_from_another_site_or_nowhere_or_a_robot_are_refused(
+    client: TestClient, sqlite_mail_runtime: Runtime, smtp: SmtpServer
 ) -> None:
-    token = form_token(client)
+    """The footer form is on every shared page, which carries no token: its Origin (or
+    Referer) must be this site, and the field people never see must stay empty."""
+    page = client.get("/tools")
+    assert 'name="csrf_token"' not in page.text and 'name="website"' in page.text
     cases = [
-        ({"email": "a@example.com"}, {}),
-        ({"email": "a@example.com", "csrf_token": token[:-2] + "xx"}, {}),
-        ({"email": "a@example.com", "csrf_token": token}, {"Origin": "https://evil.example"}),
-        ({"email": "a@example.com", "csrf_token": token}, {"Sec-Fetch-Site": "cross-site"}),
+        ({"Origin": "https://evil.example"}, "sent from another site"),
+        ({"Referer": "https://evil.example/"}, "sent from another site"),
+        (SAME_SITE | {"Sec-Fetch-Site": "cross-site"}, "sent from another site"),
+        ({}, "without an Origin or Referer header"),
+        ({"Origin": "null"}, "without an Origin or Referer header"),
     ]
-    for data, headers in cases:
-        answer = client.post("/newsletter", data=data, headers=headers)
-        assert answer.status_code == 403 and "came from another site" in answer.text
+    for headers, text in cases:
+        answer = client.post("/newsletter", data={"email": "a@example.com"}, headers=headers)
+        assert answer.status_code == 403 and text in lede(answer.text), headers
+    robot = client.post(
+        "/newsletter", data={"email": "a@example.com", "website": "x"}, headers=SAME_SITE
+    )
+    assert robot.status_code == 400 and "filled in by a robot" in lede(robot.text)
     assert SubscriberStore(sqlite_mail_runtime.engine).count() == 0
+    assert smtp.handler.received == []
     same_site = client.post(
         "/newsletter",
-        data={"email": "a@example.com", "csrf_token": token},
-        headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+        data={"email": "a@example.com"},
+        headers=SAME_SITE | {"Sec-Fetch-Site": "same-origin"},
     )
     assert same_site.status_code == 200
+    by_referer = client.post(
+        "/newsletter",
+        data={"email": "b@example.com"},
+        headers={"Referer": "http://testserver/tools/cursor"},
+    )
+    assert by_referer.status_code == 200
+    assert SubscriberStore(sqlite_mail_runtime.engine).count() == 2
 
 
 def test_subscribing_is_rate_limited_per_client(
@@ -148,13 +156,9 @@ def test_subscribing_is_rate_limited_per_client(
     key = secret_key(runtime.settings)
     install(app, ClientAllowance(runtime.engine, key, "mail", 3, 600, clock=lambda: 1140.0))
     with TestClient(app) as client:
-        token = form_token(client)
-        codes = [
-            client.post("/newsletter", data={"email": f"r{i}@example.com", "csrf_token": token})
-            for i in range(3)
-        ]
-        assert [c.status_code for c in codes] == [200, 200, 200]
-        page = client.post("/newsletter", data={"email": "r9@example.com", "csrf_token": token})
+        codes = [subscribe(client, f"r{i}@example.com")[0] for i in range(3)]
+        assert codes == [200, 200, 200]
+        page = client.post("/newsletter", data={"email": "r9@example.com"}, headers=SAME_SITE)
         assert page.status_code == 429 and page.headers["Retry-After"] == "60"
         api = client.post("/api/v1/newsletter", json={"email": "r9@example.com"})
         assert api.status_code == 429 and api.headers["Retry-After"] == "60"

@@ -1,8 +1,8 @@
-"""Conditional GET: ETags on pages and API JSON, 304s, and invalidation by reviews and votes."""
+"""Conditional GET and cache headers: ETags on pages and API JSON, 304s, shared pages that
+any cache may keep, and invalidation by reviews and votes."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -16,12 +16,12 @@ from shiporskip.sample_data import load_samples_if_empty
 from shiporskip.settings import replace
 from shiporskip.web import caching
 from shiporskip.web.app import create_app
-from shiporskip.web.identity import VOTER_COOKIE
 from shiporskip.web.site import Site
 from tests.factories import review_record
 
 TOOL = "/tools/claude-sonnet-4"
 COMPARE = "/compare/claude-sonnet-4-vs-smolvlm2-2b"
+PUBLIC = "public, max-age=0, s-maxage=10, stale-while-revalidate=30"
 
 
 @pytest.fixture
@@ -35,8 +35,10 @@ def client(sqlite_runtime: Runtime) -> Iterator[TestClient]:
 def tagged(client: TestClient, path: str) -> str:
     response = client.get(path)
     assert response.status_code == 200
-    assert response.headers["cache-control"] in ("no-cache", "private, no-cache")
-    assert "Cookie" in response.headers["vary"]
+    shared = not path.startswith("/api/")
+    assert response.headers["cache-control"] == (PUBLIC if shared else "no-cache")
+    assert "cookie" not in response.headers.get("vary", "").lower()
+    assert "set-cookie" not in response.headers
     return response.headers["etag"]
 
 
@@ -51,36 +53,31 @@ def test_matching_if_none_match_gets_304_without_body(client: TestClient, path: 
     assert response.status_code == 304
     assert response.content == b""
     assert response.headers["etag"] == tag
-    assert response.headers["cache-control"] == "no-cache" and "Cookie" in response.headers["vary"]
+    assert response.headers["cache-control"] in (PUBLIC, "no-cache")
     assert "content-length" not in response.headers or response.headers["content-length"] == "0"
     assert revalidate(client, path, f'"other", W/{tag}').status_code == 304, "weak comparison"
     assert revalidate(client, path, '"other"').status_code == 200
 
 
-def test_first_visit_sets_the_cookie_and_is_never_a_304(client: TestClient) -> None:
-    first = client.get(TOOL, headers={"If-None-Match": "*"})
-    assert first.status_code == 200 and VOTER_COOKIE in first.cookies
-    assert first.headers["cache-control"] == "private, no-cache"
-    # The page was rendered for the visitor id it set, so coming back with it revalidates.
-    assert revalidate(client, TOOL, first.headers["etag"]).status_code == 304
-
-
-def test_a_page_renders_fresh_form_tokens_but_keeps_its_tag(client: TestClient) -> None:
-    tag = tagged(client, TOOL)
-    a = client.get(TOOL)
-    time.sleep(1.05)  # the signed tokens carry a timestamp in seconds
-    b = client.get(TOOL)
-    assert a.text != b.text, "each render has fresh tokens"
-    assert a.headers["etag"] == b.headers["etag"] == tag
-
-
-def test_another_visitor_never_gets_a_304_for_a_page(client: TestClient) -> None:
-    tag = tagged(client, TOOL)
+@pytest.mark.parametrize("path", [TOOL, COMPARE, "/"])
+def test_every_visitor_gets_the_same_bytes_and_tag(client: TestClient, path: str) -> None:
+    """Regression: pages carried the visitor's CSRF token and pressed button, set a cookie
+    on a first visit and said `Vary: Cookie`, so no shared cache could keep them."""
+    first = client.get(path, headers={"If-None-Match": "*"})
+    assert first.status_code == 304, "a first visit is an ordinary revalidation"
+    token = client.get("/api/v1/session").json()["csrf_token"]
+    client.post(
+        "/api/v1/tools/smolvlm2-2b/vote", json={"vote": "skip"}, headers={"X-CSRF-Token": token}
+    )
+    mine = client.get(path)
     with TestClient(client.app) as other:
+        theirs = other.get(path)
         other.get("/api/v1/session")
-        response = revalidate(other, TOOL, tag)
-    assert response.status_code == 200, "the page holds the other visitor's CSRF token"
-    assert response.headers["etag"] != tag
+        again = other.get(path)
+        assert revalidate(other, path, mine.headers["etag"]).status_code == 304
+    assert mine.content == theirs.content == again.content
+    assert mine.headers["etag"] == theirs.headers["etag"] == again.headers["etag"]
+    assert all("set-cookie" not in r.headers for r in (mine, theirs, again))
 
 
 def test_api_json_is_the_same_for_every_visitor(client: TestClient) -> None:
@@ -157,7 +154,7 @@ def test_posts_are_untouched(client: TestClient) -> None:
     response = client.post(
         "/tools/claude-sonnet-4/vote",
         data={"csrf": token, "vote": "ship"},
-        headers={"If-None-Match": "*"},
+        headers={"If-None-Match": "*", "Origin": "http://testserver"},
         follow_redirects=False,
     )
     assert response.status_code == 303
@@ -174,6 +171,37 @@ def test_personal_pages_and_files_get_no_etag_from_us(client: TestClient, path: 
         assert "no-cache" not in response.headers.get("cache-control", "")
     else:
         assert "etag" not in response.headers
+        assert response.headers["cache-control"] == "private, no-store"
+
+
+@pytest.mark.parametrize("path", ["/submit", "/api/v1/session", "/api/v1/me"])
+def test_answers_for_one_visitor_are_private_and_untagged(client: TestClient, path: str) -> None:
+    for _ in range(2):  # the first visit of /submit and the session makes the cookie
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response.headers["cache-control"] == "private, no-store"
+        assert "etag" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("fresh", "stale", "header"),
+    [
+        (60, 0, "public, max-age=0, s-maxage=60"),
+        (5, 120, "public, max-age=0, s-maxage=5, stale-while-revalidate=120"),
+        (0, 30, "no-cache"),
+    ],
+)
+def test_shared_cache_settings(
+    sqlite_runtime: Runtime, fresh: int, stale: int, header: str
+) -> None:
+    load_samples_if_empty(sqlite_runtime)
+    sqlite_runtime.settings = replace(
+        sqlite_runtime.settings, shared_cache_seconds=fresh, shared_stale_seconds=stale
+    )
+    with TestClient(create_app(sqlite_runtime)) as c:
+        for _ in range(2):  # rendered, then from memory
+            assert c.get(TOOL).headers["cache-control"] == header
+            assert c.head(COMPARE).headers["cache-control"] == header
 
 
 def test_errors_and_other_types_are_left_alone(client: TestClient) -> None:

@@ -196,6 +196,11 @@ CRAWL: dict[str, list[Visit]] = {
         api("/api/v1/tools/no-such-tool/embeds", 404),
     ],
     "/api/v1/session": [api("/api/v1/session")],
+    "/api/v1/me": [
+        api("/api/v1/me"),
+        api("/api/v1/me?tools=cursor,aider"),
+        api("/api/v1/me?tools=" + ",".join(f"t{i}" for i in range(51)), 422),
+    ],
     "/newsletter/confirm": [
         html("/newsletter/confirm?token={confirm}"),
         html("/newsletter/confirm?token=forged", 400),

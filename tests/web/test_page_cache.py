@@ -1,5 +1,5 @@
-"""The page cache: shared pages served from memory until the data version moves, filled in
-per visitor, on SQLite and PostgreSQL."""
+"""The page cache: shared pages served from memory until the data version moves, the same
+bytes for every visitor, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -71,12 +71,6 @@ def client(runtime: Runtime) -> Iterator[TestClient]:
         yield c
 
 
-def csrf_of(html: str) -> str:
-    found = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert found, "the page has a vote form"
-    return found.group(1)
-
-
 def pressed(html: str) -> list[str]:
     return re.findall(r'value="(ship|skip)" class="vote-\w+" aria-pressed="true"', html)
 
@@ -97,8 +91,7 @@ def test_a_shared_page_is_built_once_while_the_data_is_unchanged(
     again = [client.get(TOOL) for _ in range(3)]
     assert renders.count == 1, "served from memory"
     assert all(r.status_code == 200 for r in again)
-    strip = re.compile(r'value="[^"]*"(?=>)')
-    assert {strip.sub("", r.text) for r in again} == {strip.sub("", first.text)}
+    assert {r.content for r in again} == {first.content}
     client.get(TOOL + "?usage=1000%20requests")
     assert renders.count == 2, "a different query string is a different page"
 
@@ -113,7 +106,9 @@ def test_a_vote_is_on_the_next_page_view(
     after = client.get(TOOL).text
     assert renders.count == 3, "the vote changed the data version"
     assert "1 vote so far" in after
-    assert pressed(after) == ["ship"]
+    assert pressed(after) == [], "the voter's own vote is not in the shared page"
+    me = client.get("/api/v1/me?tools=claude-sonnet-4,smolvlm2-2b").json()
+    assert me["votes"] == {"claude-sonnet-4": "ship"}
     assert "1 vote so far" in client.get(COMPARE).text
 
 
@@ -158,29 +153,37 @@ def test_moderation_is_on_the_next_page_view(client: TestClient, runtime: Runtim
     assert "1 vote so far" not in client.get(TOOL).text
 
 
-def test_each_visitor_sees_their_own_token_and_vote(client: TestClient, runtime: Runtime) -> None:
+def test_each_visitor_gets_the_same_page_and_their_own_vote_from_me(
+    client: TestClient, runtime: Runtime
+) -> None:
     vote(client, "claude-sonnet-4", "skip")
-    mine = client.get(COMPARE).text
+    mine = client.get(COMPARE)
     with TestClient(client.app) as other:
-        theirs = other.get(COMPARE).text
-        other_voter = other.get("/api/v1/session").json()["voter"]
+        theirs = other.get(COMPARE)
+        their_votes = other.get("/api/v1/me?tools=claude-sonnet-4,smolvlm2-2b").json()
+        other_token = other.get("/api/v1/session").json()["csrf_token"]
+    my_votes = client.get("/api/v1/me?tools=claude-sonnet-4,smolvlm2-2b").json()
     me = client.get("/api/v1/session").json()["voter"]
+    assert mine.content == theirs.content and mine.headers["etag"] == theirs.headers["etag"]
+    assert 'name="csrf"' not in mine.text and pressed(mine.text) == []
+    assert my_votes["votes"] == {"claude-sonnet-4": "skip"}, "my vote on one side of the pair"
+    assert their_votes == {"votes": {}, "csrf_token": None}
     tokens = signer(runtime)
-    assert tokens.unsign("csrf", csrf_of(mine)) == me
-    assert tokens.unsign("csrf", csrf_of(theirs)) == other_voter
-    assert pressed(mine) == ["skip"], "my vote on one side of the pair only"
-    assert pressed(theirs) == []
-    assert "Your vote: Skip" in mine and "Your vote: Skip" not in theirs
+    assert tokens.unsign("csrf", my_votes["csrf_token"]) == me
+    assert tokens.unsign("csrf", other_token) != me
 
 
 @pytest.mark.parametrize("path", SHARED_PAGES)
-def test_no_placeholder_reaches_a_visitor(client: TestClient, path: str) -> None:
-    prefix = client.app.state.site.marks.csrf.split(":")[0]  # type: ignore[attr-defined]
+def test_no_per_visitor_bytes_reach_a_shared_page(client: TestClient, path: str) -> None:
+    vote(client, "claude-sonnet-4", "ship")
+    seen = set()
     for _ in range(2):  # rendered, then from memory
-        response = client.get(path)
-        assert response.status_code == 200
-        assert prefix not in response.text
-        assert 'name="csrf_token" value=""' not in response.text
+        for visitor in (client, TestClient(client.app)):
+            response = visitor.get(path)
+            assert response.status_code == 200 and "set-cookie" not in response.headers
+            assert 'name="csrf' not in response.text and "aria-pressed" not in response.text
+            seen.add((response.content, response.headers["etag"]))
+    assert len(seen) == 1, "every visitor, every time: the same bytes"
 
 
 @pytest.mark.parametrize("path", SHARED_PAGES)
@@ -191,15 +194,6 @@ def test_nothing_a_requester_sends_is_kept_for_others(client: TestClient, path: 
     assert forged.status_code == 200
     assert "evil.example" not in forged.text
     assert "evil.example" not in client.get(path).text
-
-
-def test_maker_text_that_imitates_a_placeholder_stays_text(
-    client: TestClient, runtime: Runtime
-) -> None:
-    fake = "sos0123456789abcdef:csrf:: and sos0123456789abcdef:choice:claude-sonnet-4:"
-    runtime.catalog.add(make_tool("Imitation Tool", category="models", tagline=fake))
-    page = client.get("/tools/imitation-tool").text
-    assert fake in page
 
 
 def test_counted_pages_are_never_served_from_memory(client: TestClient, runtime: Runtime) -> None:
@@ -244,7 +238,10 @@ def test_a_zero_size_cache_builds_every_request(runtime: Runtime, renders: Rende
     with TestClient(create_app(runtime)) as c:
         pages = [c.get(TOOL) for _ in range(3)]
     assert renders.count == 3
-    assert all(csrf_of(p.text) and p.status_code == 200 for p in pages)
+    assert all(
+        p.status_code == 200 and 'action="/tools/claude-sonnet-4/vote"' in p.text for p in pages
+    )
+    assert len({(p.content, p.headers["etag"], p.headers["cache-control"]) for p in pages}) == 1
 
 
 def test_every_table_is_versioned_or_says_why_not() -> None:
@@ -284,7 +281,6 @@ def test_unversioned_writes_leave_the_version(runtime: Runtime) -> None:
 
 
 VOTELESS_PAGES = [p for p in SHARED_PAGES if p not in (TOOL, COMPARE)]
-TOKENS = re.compile(r'(name="(?:csrf|csrf_token)" value=")[^"]*"')
 
 
 def test_votes_move_only_the_vote_counter(runtime: Runtime) -> None:
@@ -314,7 +310,7 @@ def test_pages_that_say_they_show_no_votes_do_not(runtime: Runtime, path: str) -
         def page() -> str:
             response = c.get(path)
             assert response.status_code == 200
-            return TOKENS.sub(r'\1"', response.text)
+            return response.text
 
         before = page()
         limits = Limits(per_voter=100, per_ip=100, minimum=1)

@@ -1,4 +1,5 @@
-"""Community voting over HTTP: identity, CSRF, every bad input refused with nothing recorded."""
+"""Community voting over HTTP: identity, CSRF (a token for the API, the Origin for the form
+on shared pages), every bad input refused with nothing recorded."""
 
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ from shiporskip.runtime import Runtime
 from shiporskip.settings import replace
 from shiporskip.storage.votes import VoteStore
 from shiporskip.web.app import create_app
-from shiporskip.web.identity import VOTER_COOKIE
+from shiporskip.web.identity import VOTER_COOKIE, signer
 from tests.factories import make_tool
+
+# What a browser sends with a form posted from this site's own page.
+SAME_SITE = {"Origin": "http://testserver"}
 
 
 @pytest.fixture
@@ -34,19 +38,32 @@ def counts(runtime: Runtime) -> tuple[int, int]:
     return c.ships, c.skips
 
 
+def form_vote(client: TestClient, data: dict[str, str], **headers: str):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/tools/alpha/vote", data=data, headers=SAME_SITE | headers, follow_redirects=False
+    )
+
+
 def test_form_vote_change_and_withdraw(client: TestClient, sqlite_runtime: Runtime) -> None:
-    token = session(client)
-    r = client.post(
-        "/tools/alpha/vote", data={"csrf": token, "vote": "ship"}, follow_redirects=False
+    r = form_vote(client, {"vote": "ship"})
+    assert (
+        r.status_code == 303 and r.headers["location"] == "/tools/alpha?voted=alpha:ship#vote-alpha"
     )
-    assert r.status_code == 303 and r.headers["location"] == "/tools/alpha#vote"
+    assert VOTER_COOKIE in r.cookies, "the first vote makes the visitor"
+    assert r.headers["cache-control"] == "private, no-store"
     assert counts(sqlite_runtime) == (1, 0)
-    client.post("/tools/alpha/vote", data={"csrf": token, "vote": "skip"}, follow_redirects=False)
+    r = form_vote(client, {"vote": "skip"})
+    assert "set-cookie" not in r.headers, "the same visitor: no new cookie"
     assert counts(sqlite_runtime) == (0, 1), "one vote per voter: changing replaces it"
-    client.post(
-        "/tools/alpha/vote", data={"csrf": token, "vote": "withdraw"}, follow_redirects=False
-    )
+    r = form_vote(client, {"vote": "withdraw", "next": "/compare/alpha-vs-beta?usage=1"})
+    assert r.headers["location"] == "/compare/alpha-vs-beta?voted=alpha:withdraw#vote-alpha"
     assert counts(sqlite_runtime) == (0, 0)
+
+
+@pytest.mark.parametrize("next_", ["//evil.example/x", "/\\evil.example", "https://evil.example/"])
+def test_the_form_never_sends_the_voter_elsewhere(client: TestClient, next_: str) -> None:
+    r = form_vote(client, {"vote": "ship", "next": next_})
+    assert r.headers["location"] == "/tools/alpha?voted=alpha:ship#vote-alpha"
 
 
 def test_api_vote_reports_the_community(client: TestClient, sqlite_runtime: Runtime) -> None:
@@ -80,19 +97,62 @@ def refused(client: TestClient, runtime: Runtime, response, status: int, text: s
     assert counts(runtime) == (0, 0), "nothing recorded"
 
 
-def test_missing_and_forged_csrf(client: TestClient, sqlite_runtime: Runtime) -> None:
+@pytest.mark.parametrize(
+    ("headers", "text"),
+    [
+        ({"Origin": "https://evil.example"}, "sent from another site"),
+        ({"Origin": "http://testserver.evil.example"}, "sent from another site"),
+        ({"Referer": "https://evil.example/tools/alpha"}, "sent from another site"),
+        (SAME_SITE | {"Sec-Fetch-Site": "cross-site"}, "sent from another site"),
+        ({}, "without an Origin or Referer header"),
+        ({"Origin": "null"}, "without an Origin or Referer header"),
+    ],
+)
+def test_a_form_vote_from_another_site_or_nowhere_is_refused(
+    client: TestClient, sqlite_runtime: Runtime, headers: dict[str, str], text: str
+) -> None:
+    r = client.post("/tools/alpha/vote", data={"vote": "ship"}, headers=headers)
+    refused(client, sqlite_runtime, r, 403, text)
+    assert VOTER_COOKIE not in r.cookies, "a refused vote makes no visitor"
+
+
+def test_a_form_vote_from_this_site_by_referer_or_base_url(
+    client: TestClient, sqlite_runtime: Runtime
+) -> None:
+    """Origin absent (an old browser): the Referer says where the form was. The site's
+    `base_url` is its origin too, whatever Host the request names."""
+    r = client.post(
+        "/tools/alpha/vote",
+        data={"vote": "ship"},
+        headers={"Referer": "http://testserver/tools/alpha"},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and counts(sqlite_runtime) == (1, 0)
+    base = sqlite_runtime.settings.base_url.rstrip("/")
+    r = client.post(
+        "/tools/alpha/vote",
+        data={"vote": "skip"},
+        headers={"Origin": base},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and counts(sqlite_runtime) == (0, 1)
+
+
+def test_missing_and_forged_csrf_on_the_api(client: TestClient, sqlite_runtime: Runtime) -> None:
     session(client)
     refused(
         client,
         sqlite_runtime,
-        client.post("/tools/alpha/vote", data={"vote": "ship"}),
+        client.post("/api/v1/tools/alpha/vote", json={"vote": "ship"}),
         403,
         "missing its security token",
     )
     refused(
         client,
         sqlite_runtime,
-        client.post("/tools/alpha/vote", data={"vote": "ship", "csrf": "forged.token"}),
+        client.post(
+            "/api/v1/tools/alpha/vote", json={"vote": "ship"}, headers={"X-CSRF-Token": "forged"}
+        ),
         403,
         "not valid",
     )
@@ -101,16 +161,11 @@ def test_missing_and_forged_csrf(client: TestClient, sqlite_runtime: Runtime) ->
     refused(
         client,
         sqlite_runtime,
-        client.post("/tools/alpha/vote", data={"vote": "ship", "csrf": their_token}),
+        client.post(
+            "/api/v1/tools/alpha/vote", json={"vote": "ship"}, headers={"X-CSRF-Token": their_token}
+        ),
         403,
         "belongs to another visitor",
-    )
-    refused(
-        client,
-        sqlite_runtime,
-        client.post("/api/v1/tools/alpha/vote", json={"vote": "ship"}),
-        403,
-        "security token",
     )
 
 
@@ -121,7 +176,9 @@ def test_tampered_or_missing_cookie(client: TestClient, sqlite_runtime: Runtime)
     refused(
         client,
         sqlite_runtime,
-        client.post("/tools/alpha/vote", data={"vote": "ship", "csrf": token}),
+        client.post(
+            "/api/v1/tools/alpha/vote", json={"vote": "ship"}, headers={"X-CSRF-Token": token}
+        ),
         403,
         "tampered with",
     )
@@ -135,6 +192,15 @@ def test_tampered_or_missing_cookie(client: TestClient, sqlite_runtime: Runtime)
         403,
         "cookie is missing",
     )
+    # The form replaces a cookie that does not verify (a changed secret key, say) with a
+    # new visitor: the tampered value names nobody, so nobody's vote is changed.
+    r = form_vote(client, {"vote": "ship"})
+    assert r.status_code == 303
+    new = r.cookies[VOTER_COOKIE]
+    assert signer(sqlite_runtime).unsign("voter", new) != signer(sqlite_runtime).unsign(
+        "voter", value
+    )
+    assert counts(sqlite_runtime) == (1, 0)
 
 
 @pytest.mark.parametrize(
@@ -159,17 +225,11 @@ def test_bad_vote_values(
     refused(
         client,
         sqlite_runtime,
-        client.post("/tools/alpha/vote", data={"csrf": token, "vote": "maybe"}),
+        form_vote(client, {"vote": "maybe"}),
         422,
         "vote must be ship, skip or withdraw",
     )
-    refused(
-        client,
-        sqlite_runtime,
-        client.post("/tools/alpha/vote", data={"csrf": token}),
-        422,
-        "choose Ship or Skip",
-    )
+    refused(client, sqlite_runtime, form_vote(client, {}), 422, "choose Ship or Skip")
 
 
 def test_garbage_json_body(client: TestClient, sqlite_runtime: Runtime) -> None:
@@ -191,15 +251,14 @@ def test_unknown_tool(client: TestClient, sqlite_runtime: Runtime) -> None:
 
 
 def test_oversized_body(client: TestClient, sqlite_runtime: Runtime) -> None:
-    token = session(client)
-    big = {"csrf": token, "vote": "ship", "pad": "x" * 5000}
-    refused(client, sqlite_runtime, client.post("/tools/alpha/vote", data=big), 413, "larger than")
+    big = {"vote": "ship", "pad": "x" * 5000}
+    refused(client, sqlite_runtime, form_vote(client, big), 413, "larger than")
 
 
 def test_honeypot(client: TestClient, sqlite_runtime: Runtime) -> None:
-    token = session(client)
-    r = client.post("/tools/alpha/vote", data={"csrf": token, "vote": "ship", "website": "spam"})
+    r = form_vote(client, {"vote": "ship", "website": "spam"})
     refused(client, sqlite_runtime, r, 400, "robot")
+    assert VOTER_COOKIE not in r.cookies
 
 
 def test_rate_limit_per_voter(client: TestClient, sqlite_runtime: Runtime) -> None:
@@ -240,18 +299,48 @@ def test_rate_limit_per_ip(client: TestClient, sqlite_runtime: Runtime) -> None:
 
 
 def test_tool_page_vote_box_round_trip(client: TestClient, sqlite_runtime: Runtime) -> None:
-    import re
-
-    html = client.get("/tools/alpha").text
+    page = client.get("/tools/alpha")
+    html = page.text
     assert "No community votes yet" in html and 'name="website"' in html
-    token = re.search(r'name="csrf" value="([^"]+)"', html)
-    assert token
-    r = client.post("/tools/alpha/vote", data={"csrf": token.group(1), "vote": "ship"})
+    assert "set-cookie" not in page.headers and 'name="csrf"' not in html
+    assert "aria-pressed" not in html and "Withdraw" not in html
+    r = client.post("/tools/alpha/vote", data={"vote": "ship"}, headers=SAME_SITE)
     assert r.status_code == 200 and r.url.path == "/tools/alpha"
-    assert "1 vote so far" in r.text and "Your vote: Ship" in r.text
+    assert r.url.query == b"voted=alpha:ship"
+    assert VOTER_COOKIE in client.cookies
+    box = r.text[r.text.index('id="vote-alpha"') :]
+    assert "1 vote so far" in box and "Your vote (Ship) is recorded." in box
+    assert "Your vote: Ship" in box and 'value="ship" class="vote-ship" aria-pressed="true"' in box
+    assert 'value="withdraw"' in box
+    assert "Your vote (Ship)" not in client.get("/tools/alpha").text, "only the variant says so"
+    assert "Your vote (Ship)" not in client.get("/tools/alpha?voted=other:ship").text
     api = client.get("/api/v1/tools/alpha").json()["community"]
     assert api["votes"] == 1 and api["shown"] == "—"
     assert "csrf" not in str(api), "per-visitor tokens stay out of the page data"
+
+
+def test_me_reports_this_visitors_votes_and_makes_nobody(
+    client: TestClient, sqlite_runtime: Runtime
+) -> None:
+    sqlite_runtime.catalog.add(make_tool("Beta"))
+    nobody = client.get("/api/v1/me?tools=alpha,beta")
+    assert nobody.json() == {"votes": {}, "csrf_token": None}
+    assert "set-cookie" not in nobody.headers and VOTER_COOKIE not in client.cookies
+    assert nobody.headers["cache-control"] == "private, no-store" and "etag" not in nobody.headers
+    form_vote(client, {"vote": "skip"})
+    me = client.get("/api/v1/me?tools=alpha,beta,no-such-tool").json()
+    assert me["votes"] == {"alpha": "skip"}
+    voter = signer(sqlite_runtime).unsign("voter", client.cookies[VOTER_COOKIE])
+    assert signer(sqlite_runtime).unsign("csrf", me["csrf_token"]) == voter
+    voted = client.post(
+        "/api/v1/tools/beta/vote", json={"vote": "ship"}, headers={"X-CSRF-Token": me["csrf_token"]}
+    )
+    assert voted.status_code == 200
+    assert client.get("/api/v1/me?tools=beta").json()["votes"] == {"beta": "ship"}
+    assert client.get("/api/v1/me").json()["votes"] == {}
+    many = client.get("/api/v1/me?tools=" + ",".join(f"t{i}" for i in range(51)))
+    assert many.status_code == 422
+    assert many.json()["error"] == "ask about at most 50 tools at a time"
 
 
 def test_community_disagreement_is_noted(client: TestClient, sqlite_runtime: Runtime) -> None:

@@ -1,17 +1,17 @@
-"""Signed tokens for the newsletter: confirm, unsubscribe, and the subscribe form."""
+"""Signed tokens for the newsletter: confirm and unsubscribe links.
+
+The subscribe form has none: it is on every shared page, checked by its Origin instead
+(`web/identity.cross_site`).
+"""
 
 from __future__ import annotations
-
-import secrets
 
 from shiporskip.security import Signer, TokenError, secret_key
 from shiporskip.settings import Settings
 
 CONFIRM = "newsletter-confirm"
 UNSUBSCRIBE = "newsletter-unsubscribe"
-FORM = "newsletter-form"
 CONFIRM_MAX_AGE = 7 * 24 * 3600
-FORM_MAX_AGE = 2 * 24 * 3600
 # Real tokens are under 200 characters; a longer one is garbage, refused before decoding.
 MAX_TOKEN = 500
 
@@ -56,15 +56,3 @@ def unsubscribe_token(signer: Signer, subscriber_id: int) -> str:
 def read_unsubscribe(signer: Signer, token: str) -> int:
     """The subscriber an unsubscribe token names, or TokenError."""
     return _subscriber(_read(signer, UNSUBSCRIBE, token, None))
-
-
-def form_token(signer: Signer) -> str:
-    """A fresh signed value for the subscribe form (expires after two days)."""
-    return signer.sign(FORM, secrets.token_urlsafe(9))
-
-
-def check_form_token(signer: Signer, token: str) -> None:
-    """Accept a form token this instance signed recently, or raise TokenError."""
-    value = _read(signer, FORM, token, FORM_MAX_AGE)
-    if not isinstance(value, str):
-        raise TokenError("this form is not valid; reload the page and try again")

@@ -1,31 +1,29 @@
 """The page cache, conditional GET and the visitor cookie, as one ASGI middleware.
 
 **Shared pages** (`Site.render(..., shared=True)`: the tool, compare, critic, category,
-search, home and methodology pages) are kept in memory per server process, rendered with
-placeholders for the per-visitor parts (`web/shared.py`), under their path and query
+search, home and methodology pages) are the same bytes for every visitor
+(`web/shared.py`). They are kept in memory per server process, under their path and query
 string together with the data version they were rendered at. The data version is two
 counters that database triggers bump in the same transaction as every write to what those
 pages show (migration 0009), from whichever process writes: the worker, the CLI, another
 server worker. One follows the content, the other the community vote, so a page that shows
 no vote counts (`Site.render(..., shows_votes=False)`) stays current while people vote.
-Each request reads the counters (one indexed read, plus one for the visitor's own votes
-when the page has vote boxes); while they are unchanged the page is served from memory,
-filled in for the visitor, without running the route. A review, vote or catalog change is
-visible on the next request. The version is read before the page is rendered, so a page
-is never kept under a version newer than its data. The memory bound is `page_cache_mb`
-per process, least recently used pages go first.
+Each request reads the counters (one indexed read); while they are unchanged the page is
+served from memory as it was rendered, without running the route. A review, vote or
+catalog change is visible on the next request. The version is read before the page is
+rendered, so a page is never kept under a version newer than its data. The memory bound is
+`page_cache_mb` per process, least recently used pages go first.
 
 The reads run on the event loop: they are short indexed reads (tens of microseconds on
 SQLite, one loopback round trip on PostgreSQL), and a thread hop for each would cost more
 than it saves.
 
-**ETags**: a shared page's tag covers its rendered bytes, the visitor's id and votes, and
-the half-lifetime period of the newsletter token (see `SharedPage.etag`). Other HTML pages
-and the `/api/v1` JSON are tagged by a hash of their body, with the per-render form tokens
-blanked and the same visitor/period terms added. `Cache-Control: no-cache` makes clients
-revalidate every time; `Vary: Cookie` keeps shared caches from giving one visitor's page to
-another. A response that sets a cookie never becomes a 304 (the browser must receive the
-cookie) and is marked `private`.
+**ETags**: every shared page, other HTML page and `/api/v1` JSON answer is tagged by a hash
+of its bytes, strong, the same for everyone. Shared pages say `Cache-Control: public` with
+`s-maxage` (`web/shared.py`), so a proxy cache or CDN keeps them; the others `no-cache`.
+Personal answers are neither tagged nor kept: a response that sets a cookie, a personal
+page (`PERSONAL_PREFIXES`) and a route that says `no-store` (`/api/v1/me`, the session, the
+submit form) go out `private, no-store`.
 
 **HEAD** is answered on every path by running the GET route and dropping the body, so it
 has the GET's status, headers and tag. The GET routes that act (counting a badge load or a
@@ -41,15 +39,11 @@ per request to every response, including the ones it leaves alone.
 
 from __future__ import annotations
 
-import hashlib
-import re
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from cachetools import LRUCache
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shiporskip.storage.page_versions import (
@@ -60,27 +54,19 @@ from shiporskip.storage.page_versions import (
     keys_of,
     read_versions,
 )
-from shiporskip.web.identity import (
-    NEW_VOTER_STATE,
-    VOTER_COOKIE,
-    VOTER_STATE,
-    new_voter_id,
-    voter_cookie,
-    voter_from_scope,
-)
-from shiporskip.web.shared import TOKEN_PERIOD, SharedPage
+from shiporskip.web.identity import NEW_VOTER_STATE, VOTER_STATE, voter_cookie
+from shiporskip.web.shared import SharedPage, entity_tag
 from shiporskip.web.site import HEAD_STATE, SCOPE_SLOT, SHARED_SLOT, Site
 
 # Personal or one-time pages: sign-in links, newsletter confirmations, the admin area.
-EXCLUDED_PREFIXES = ("/admin", "/api/v1/admin", "/newsletter/", "/signin", "/static/")
+PERSONAL_PREFIXES = ("/admin", "/api/v1/admin", "/newsletter/", "/signin")
+EXCLUDED_PREFIXES = (*PERSONAL_PREFIXES, "/static/")
 # GETs that count a load or click: never answered from the cache.
 COUNTED_PREFIXES = ("/badge/", "/embed/", "/go/")
 # Larger bodies pass through untouched rather than being held in memory to be hashed.
 MAX_BODY = 4 * 1024 * 1024
 # Headers of the 200 that describe its body, which a 304 does not carry.
 BODY_HEADERS = {b"content-length", b"content-type", b"content-encoding"}
-# The vote/submit CSRF token and the newsletter form token, as the templates render them.
-FORM_TOKENS = re.compile(rb'(name="(?:csrf|csrf_token)" value=")[^"]*"')
 
 Key = tuple[str, bytes]
 
@@ -160,7 +146,7 @@ class PageCache:
                     pairs = None if entry.keys is None else key_versions(conn, entry.keys)
                     if entry.current(version, pairs):
                         self.hits += 1
-                        status, headers, body = self._answer(scope, entry.page, conn)
+                        status, headers, body = self._answer(scope, entry.page)
                         # Whether this process's memory answered: what `bench/cache_mix.py`
                         # counts through a real server.
                         headers.append((b"x-page-cache", b"hit"))
@@ -186,45 +172,34 @@ class PageCache:
             with self.runtime.engine.connect() as conn:
                 if version is not None and self.pages is not None:
                     self.pages[key] = _entry(conn, page, version, scope.get(SCOPE_SLOT), before)
-                status, headers, body = self._answer(scope, page, conn)
+                status, headers, body = self._answer(scope, page)
             headers.append((b"x-page-cache", b"miss"))
             await _send(send, status, headers, body)
 
     def _answer(
-        self, scope: Scope, page: SharedPage, conn: Any
+        self, scope: Scope, page: SharedPage
     ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
-        """Status, headers and body of a shared page for the visitor of this request."""
-        voter: str | None = None
-        new = False
-        if page.needs_voter:
-            voter = voter_from_scope(self.runtime, scope)
-            if voter is None:
-                voter, new = new_voter_id(), True
-        visitor = self.site.visitor(page, voter, new, conn)
-        tag = page.etag(visitor)
-        headers = [
-            *page.headers,
-            (b"etag", tag),
-            (b"cache-control", b"private, no-cache" if new else b"no-cache"),
-            (b"vary", b"Cookie"),
-        ]
-        if new and voter:
-            headers.append((b"set-cookie", voter_cookie(self.runtime, voter).encode("latin-1")))
-        elif _matches(_if_none_match(scope), tag.decode()):
-            return 304, [(k, v) for k, v in headers if k not in BODY_HEADERS], b""
-        return page.status, headers, page.fill(visitor, self.site.choices)
+        """Status, headers and body of a shared page: the same for every visitor."""
+        if _matches(_if_none_match(scope), page.etag.decode()):
+            return 304, [(k, v) for k, v in page.headers if k not in BODY_HEADERS], b""
+        return page.status, list(page.headers), page.body
 
     def _with_cookie(self, scope: Scope, send: Send) -> Send:
-        """`send`, adding the visitor cookie when the request made a visitor id."""
+        """`send`, adding the visitor cookie when the request made a visitor id. An answer
+        that sets a cookie, or comes from a personal page, is `private, no-store` unless it
+        says otherwise."""
+        personal = str(scope["path"]).startswith(PERSONAL_PREFIXES)
 
         async def sender(message: Message) -> None:
             if message["type"] == "http.response.start":
                 state = scope.get("state") or {}
+                headers = MutableHeaders(raw=list(message["headers"]))
                 if state.get(NEW_VOTER_STATE) and state.get(VOTER_STATE):
-                    cookie = voter_cookie(self.runtime, state[VOTER_STATE])
-                    headers = MutableHeaders(raw=list(message["headers"]))
-                    headers.append("set-cookie", cookie)
-                    message = {**message, "headers": headers.raw}
+                    headers.append("set-cookie", voter_cookie(self.runtime, state[VOTER_STATE]))
+                stored = "private" in headers.get("cache-control", "")
+                if (personal or "set-cookie" in headers) and not stored:
+                    headers["cache-control"] = "private, no-store"
+                message = {**message, "headers": headers.raw}
             await send(message)
 
         return sender
@@ -291,7 +266,7 @@ class _Tagging:
         if self.passing:
             await self.send(message)
         elif message["type"] == "http.response.start":
-            if _eligible(self.scope["path"], message):
+            if _eligible(self.scope, message):
                 self.start = message
             else:
                 self.passing = True
@@ -305,12 +280,15 @@ class _Tagging:
             await self.send(message)
 
 
-def _eligible(path: str, start: Message) -> bool:
-    """A complete 200 page or API answer that has no validator of its own."""
-    if start["status"] != 200:
+def _eligible(scope: Scope, start: Message) -> bool:
+    """A complete 200 page or API answer that has no validator of its own and is not
+    personal (it sets a cookie, or says `no-store`)."""
+    if start["status"] != 200 or (scope.get("state") or {}).get(NEW_VOTER_STATE):
         return False
     headers = Headers(raw=start["headers"])
-    if "etag" in headers:
+    if "etag" in headers or "set-cookie" in headers:
+        return False
+    if "no-store" in headers.get("cache-control", ""):
         return False
     length = headers.get("content-length")
     # No declared length means a streamed body: it may never end, so it is not buffered.
@@ -318,41 +296,19 @@ def _eligible(path: str, start: Message) -> bool:
         return False
     kind = headers.get("content-type", "")
     return kind.startswith("text/html") or (
-        path.startswith("/api/v1/") and kind.startswith("application/json")
+        str(scope["path"]).startswith("/api/v1/") and kind.startswith("application/json")
     )
-
-
-def entity_tag(body: bytes, html: bool, voter: str | None) -> str:
-    """The strong ETag of a body rendered for `voter` (the visitor cookie's value)."""
-    digest = hashlib.blake2b(digest_size=16)
-    if html:
-        blanked, tokens = FORM_TOKENS.subn(rb'\1"', body)
-        if tokens:
-            body = blanked
-            period = int(time.time()) // TOKEN_PERIOD
-            digest.update(f"{voter or ''}\n{period}\n".encode())
-    digest.update(body)
-    return '"' + digest.hexdigest() + '"'
 
 
 def _tagged(
     scope: Scope, start: Message, body: bytes
 ) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     headers = MutableHeaders(raw=list(start["headers"]))
-    sets_cookie = "set-cookie" in headers
-    # A first visit's page is rendered for the visitor id it sets, so its tag matches
-    # the same page requested again with that cookie.
-    voter = _cookie(headers.getlist("set-cookie"), VOTER_COOKIE) if sets_cookie else None
-    if voter is None:
-        voter = _cookie(_headers(scope, b"cookie"), VOTER_COOKIE)
-    html = headers.get("content-type", "").startswith("text/html")
-    tag = entity_tag(body, html, voter)
+    tag = entity_tag(body).decode()
     headers["etag"] = tag
     if "cache-control" not in headers:
-        headers["cache-control"] = "private, no-cache" if sets_cookie else "no-cache"
-    if "cookie" not in headers.get("vary", "").lower():
-        headers.add_vary_header("Cookie")
-    if not sets_cookie and _matches(_if_none_match(scope), tag):
+        headers["cache-control"] = "no-cache"
+    if _matches(_if_none_match(scope), tag):
         return 304, [(k, v) for k, v in headers.raw if k not in BODY_HEADERS], b""
     return 200, headers.raw, body
 
@@ -364,15 +320,6 @@ def _headers(scope: Scope, name: bytes) -> list[str]:
 def _if_none_match(scope: Scope) -> str | None:
     values = _headers(scope, b"if-none-match")
     return ", ".join(values) if values else None
-
-
-def _cookie(lines: list[str], name: str) -> str | None:
-    """A cookie's value from Cookie or Set-Cookie lines, parsed as the app parses them."""
-    for line in lines:
-        value = cookie_parser(line).get(name)
-        if value is not None:
-            return value
-    return None
 
 
 def _matches(header: str | None, tag: str) -> bool:

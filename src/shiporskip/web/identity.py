@@ -1,15 +1,20 @@
-"""Who is visiting: the anonymous voter id, its signed cookie, and CSRF tokens bound to it.
+"""Who is visiting: the anonymous voter id, its signed cookie, CSRF tokens bound to it, and
+the Origin check for forms on shared pages.
 
 Voters are anonymous until they sign in: a random id in a signed, HttpOnly, SameSite=Lax
-cookie. Every form carries a CSRF token bound to that id (an HMAC), so a vote needs both
-the cookie and a token issued to the same voter. A request that needs an id and has none
-gets a new one; `web/caching.py` sends its cookie with the response.
+cookie. The JSON vote API and the personal pages' forms (submit, sign-in, admin) carry a
+CSRF token bound to that id (an HMAC). The forms on shared pages (the vote box, the footer's
+newsletter box) cannot: those pages are the same bytes for everyone (`web/shared.py`). They
+are checked by `cross_site` instead: the browser's Origin (or Referer) must be this site.
+A vote form gets its visitor cookie with its first vote; a route that needs an id on a GET
+(`request_voter`: the session API, personal pages) gets its cookie from `web/caching.py`.
 """
 
 from __future__ import annotations
 
 import secrets
 from http.cookies import SimpleCookie
+from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
 from starlette.requests import cookie_parser
@@ -73,6 +78,38 @@ def check_csrf(runtime: Runtime, voter_id: str, token: str | None) -> None:
         ) from None
     if bound != voter_id:
         raise HTTPException(403, "the form's security token belongs to another visitor")
+
+
+FOREIGN_FORM = (
+    "This form was sent from another site, so nothing was done; use the form on this site."
+)
+UNSIGNED_FORM = (
+    "This form arrived without an Origin or Referer header, so it cannot be told from one "
+    "sent by another site and nothing was done; let your browser send them for this site."
+)
+
+
+def cross_site(request: Request, base_url: str) -> str | None:
+    """Why a form POST may not have come from a page of this site, or None when it did.
+
+    Browsers send Origin with every POST (Referer where an old one does not), and a page on
+    another site cannot forge either. This site is `base_url`'s origin or the request's own
+    (scheme and Host), so a site reached by another name works too.
+    """
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return FOREIGN_FORM
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":  # "null": a sandboxed or privacy-stripped sender
+        referer = urlsplit(request.headers.get("referer") or "")
+        if not referer.scheme or not referer.netloc:
+            return UNSIGNED_FORM
+        origin = f"{referer.scheme}://{referer.netloc}"
+    base = urlsplit(base_url)
+    own = {
+        f"{base.scheme}://{base.netloc}".lower(),
+        f"{request.url.scheme}://{request.url.netloc}".lower(),
+    }
+    return None if origin.rstrip("/").lower() in own else FOREIGN_FORM
 
 
 def voter_cookie(runtime: Runtime, voter_id: str) -> str:

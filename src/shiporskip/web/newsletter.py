@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Annotated
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, BackgroundTasks, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -25,9 +24,7 @@ from shiporskip.newsletter.render import confirmation_message, sender_address
 from shiporskip.newsletter.send import DeliveryError, send_one
 from shiporskip.newsletter.subscribers import SubscriberStore
 from shiporskip.newsletter.tokens import (
-    check_form_token,
     confirm_token,
-    form_token,
     read_confirm,
     read_unsubscribe,
     signer_for,
@@ -38,6 +35,7 @@ from shiporskip.settings import Settings
 from shiporskip.storage.client_limits import ClientAllowance
 from shiporskip.web.bodies import parse_form
 from shiporskip.web.headers import policy
+from shiporskip.web.identity import cross_site
 from shiporskip.web.openapi import errors
 from shiporskip.web.proxies import client_address
 from shiporskip.web.site import Meta, Page, SiteDep, is_head, runtime_of
@@ -55,13 +53,10 @@ MAIL_WINDOW = 10 * 60
 
 
 def install(app: FastAPI, limiter: ClientAllowance | None = None) -> None:
-    """Give every page the subscribe form's signed token, and the app the per-client limit on
-    asking for mail (newsletter confirmations and sign-in links share it)."""
-    site = app.state.site
-    runtime = site.runtime
+    """Give the app the per-client limit on asking for mail (newsletter confirmations and
+    sign-in links share it)."""
+    runtime = app.state.site.runtime
     settings = runtime.settings
-    signer = signer_for(settings)
-    site.newsletter_token = lambda: form_token(signer)
     # `mail_requests_ip` per client address in each 10 minutes, in the database so every
     # process and node shares it: per-address limits alone let one client mail a different
     # stranger with every request.
@@ -157,18 +152,6 @@ def mail_wait(request: Request) -> int:
     return limiter.take(client_address(request))
 
 
-def _cross_site(request: Request, settings: Settings) -> bool:
-    """True when the browser says the form was posted from another site."""
-    if request.headers.get("sec-fetch-site") == "cross-site":
-        return True
-    origin = request.headers.get("origin")
-    if not origin or origin == "null":
-        return False
-    base = urlsplit(settings.base_url)
-    allowed = {f"{base.scheme}://{base.netloc}", f"{request.url.scheme}://{request.url.netloc}"}
-    return origin.rstrip("/") not in allowed
-
-
 def _confirmation_task(settings: Settings, subscriber_id: int, email: str) -> None:
     """Mail the confirmation link; failures are logged (address masked), never shown."""
     if not settings.smtp_host:
@@ -216,20 +199,20 @@ FormDep = Annotated[dict[str, str], Depends(form_fields)]
 def subscribe_form(
     request: Request, s: SiteDep, fields: FormDep, background: BackgroundTasks
 ) -> Response:
+    # The form is on every shared page, so it carries no token: its Origin must be this
+    # site, and a robot that fills in the hidden field is refused.
+    refusal = cross_site(request, s.runtime.settings.base_url)
+    if refusal:
+        page = MessagePage(title="Please try again", message=refusal, ok=False)
+        return _message(request, s, page, 403)
+    if fields.get("website"):
+        text = "This form was filled in by a robot; nothing was done."
+        return _message(request, s, MessagePage(title="Not sent", message=text, ok=False), 400)
     wait = mail_wait(request)
     if wait:
         text = f"Too many requests from your address; try again in {wait} seconds."
         page = MessagePage(title="Slow down", message=text, ok=False)
         return _message(request, s, page, 429, {"Retry-After": str(wait)})
-    settings = s.runtime.settings
-    try:
-        if _cross_site(request, settings):
-            raise TokenError("cross-site")
-        check_form_token(signer_for(settings), fields.get("csrf_token", ""))
-    except TokenError:
-        text = "This form expired or came from another site. Enter your address below again."
-        page = MessagePage(title="Please try again", message=text, ok=False)
-        return _message(request, s, page, 403)
     try:
         _subscribe(request, fields.get("email", ""), background)
     except InvalidEmail as exc:

@@ -266,7 +266,9 @@ def _form_page(
         path="/submit",
         noindex=status != 200,
     )
-    return s.render(request, "submit.html", page, meta, status=status)
+    # The form carries this visitor's CSRF token: no cache may keep it.
+    personal = {"Cache-Control": "private, no-store"}
+    return s.render(request, "submit.html", page, meta, status=status, headers=personal)
 
 
 @router.get("/submit", include_in_schema=False)

@@ -1,25 +1,33 @@
-"""Community voting on the web: the vote endpoints and the vote box.
+"""Community voting on the web: the vote endpoints, the vote box, and `GET /api/v1/me`.
 
-Who votes, and the CSRF token bound to them, is `web/identity.py`.
+The vote box is part of shared pages, the same bytes for everyone (`web/shared.py`). The
+visitor's own vote reaches the page two ways: `static/site.js` asks `/api/v1/me` and marks
+the pressed button; without JavaScript, the form's vote redirects back to the page with
+`?voted=<slug>:<choice>`, a variant of the page (shared too) that says the vote was recorded.
+Who votes, their CSRF token and the Origin check are `web/identity.py`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from shiporskip.domain.votes import Community, VoteValue, parse_vote
 from shiporskip.errors import NotFoundError
 from shiporskip.runtime import Runtime
-from shiporskip.storage.votes import Limits, RateLimited, VoteRefused, VoteStore
+from shiporskip.storage.votes import Limits, RateLimited, VoteRefused, VoteStore, votes_of
 from shiporskip.web.bodies import parse_form
 from shiporskip.web.identity import (
     check_csrf,
+    cross_site,
     csrf_token,
+    new_voter_id,
     request_voter,
+    voter_cookie,
     voter_from_cookie,
 )
 from shiporskip.web.openapi import errors, json_body
@@ -29,6 +37,15 @@ from shiporskip.web.site import runtime_of
 router = APIRouter()
 
 MAX_VOTE_BODY = 2048
+# What `?voted=` may say; anything else shows the plain page.
+CHOICES = ("ship", "skip", "withdraw")
+# Tools one `GET /api/v1/me` may ask about: a page has at most two vote boxes.
+MAX_ME_TOOLS = 50
+RECORDED = {
+    "ship": "Your vote (Ship) is recorded.",
+    "skip": "Your vote (Skip) is recorded.",
+    "withdraw": "Your vote is withdrawn.",
+}
 
 
 def limits(runtime: Runtime) -> Limits:
@@ -37,11 +54,8 @@ def limits(runtime: Runtime) -> Limits:
 
 
 class VoteBox(BaseModel):
-    """What a page needs to show the community vote and the buttons.
-
-    The page is shared by every visitor: `csrf` and `choice` are placeholders that
-    `web/shared.py` fills with this visitor's token and pressed button.
-    """
+    """What a page needs to show the community vote and the buttons: the same for every
+    visitor. `voted` is the choice a no-JavaScript vote just sent, read from `?voted=`."""
 
     slug: str
     community_text: str
@@ -49,14 +63,15 @@ class VoteBox(BaseModel):
     ship_pct: float | None
     votes: int
     verified: int
-    csrf: str
-    choice: str
+    voted: str | None = None
+    recorded: str = ""
 
 
 def vote_box(request: Request, slug: str, community: Community | None = None) -> VoteBox:
-    site = request.app.state.site
-    runtime = site.runtime
+    runtime = runtime_of(request)
     found = community or VoteStore(runtime.engine).community(slug, runtime.settings.vote_min_count)
+    tool, _, choice = request.query_params.get("voted", "").rpartition(":")
+    voted = choice if tool == slug and choice in CHOICES else None
     return VoteBox(
         slug=slug,
         community_text=found.text,
@@ -64,8 +79,8 @@ def vote_box(request: Request, slug: str, community: Community | None = None) ->
         ship_pct=found.ship_pct,
         votes=found.total,
         verified=found.verified,
-        csrf=site.marks.csrf,
-        choice=site.marks.choice(slug),
+        voted=voted,
+        recorded=RECORDED[voted] if voted else "",
     )
 
 
@@ -90,14 +105,8 @@ class VoteOut(BaseModel):
     note: str
 
 
-def _cast(request: Request, slug: str, value: VoteValue | None) -> VoteOut:
+def _cast(request: Request, slug: str, voter: str, value: VoteValue | None) -> VoteOut:
     runtime = runtime_of(request)
-    voter = voter_from_cookie(runtime, request)
-    if voter is None:
-        raise HTTPException(
-            403,
-            "your visitor cookie is missing or was tampered with; reload the page and vote again",
-        )
     ip = client_address(request)
     try:
         community = VoteStore(runtime.engine).cast(slug, voter, ip, value, limits(runtime))
@@ -120,30 +129,39 @@ def _cast(request: Request, slug: str, value: VoteValue | None) -> VoteOut:
 
 @router.post("/tools/{slug}/vote", include_in_schema=False, max_body_size=MAX_VOTE_BODY)
 async def vote_form(request: Request, slug: str) -> Response:
-    """The no-JavaScript form: vote, then back to the page the form was on."""
+    """The no-JavaScript form: vote, then back to the page the form was on, which says so.
+
+    The form is on shared pages, so it carries no token: its Origin must be this site. A
+    first vote (no valid visitor cookie) makes the visitor id, and its cookie goes with the
+    redirect: the only answer of a shared page's form that sets one.
+    """
     body = await request.body()  # at most MAX_VOTE_BODY (web/limits.py)
+    runtime = runtime_of(request)
+    refusal = cross_site(request, runtime.settings.base_url)
+    if refusal:
+        raise HTTPException(403, refusal)
     fields = {k: v[0] for k, v in parse_form(body, keep_blank_values=False).items()}
     if fields.get("website"):  # the honeypot: people never see this field
         raise HTTPException(400, "this form was filled in by a robot; nothing was recorded")
-    runtime = runtime_of(request)
-    voter = voter_from_cookie(runtime, request)
-    if voter is None:
-        raise HTTPException(
-            403,
-            "your visitor cookie is missing or was tampered with; reload the page and vote again",
-        )
-    check_csrf(runtime, voter, fields.get("csrf"))
     if "vote" not in fields:
         raise HTTPException(422, "choose Ship or Skip (or Withdraw) to vote")
     try:
         value = parse_vote(fields["vote"])
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
-    _cast(request, slug, value)
-    back = fields.get("next") or f"/tools/{slug}"
-    if not back.startswith("/") or back.startswith("//"):
+    known = voter_from_cookie(runtime, request)
+    voter = known or new_voter_id()
+    _cast(request, slug, voter, value)
+    back = fields.get("next") or ""
+    # A path on this site, never `//host` or `/\\host`, which browsers read as another site.
+    if not back.startswith("/") or back.startswith(("//", "/\\")):
         back = f"/tools/{slug}"
-    return RedirectResponse(back + "#vote", status_code=303)
+    back = urlsplit(back).path  # the page itself: its own query gives way to `voted`
+    choice = value.value if value else "withdraw"
+    response = RedirectResponse(f"{back}?voted={slug}:{choice}#vote-{slug}", status_code=303)
+    if known is None:
+        response.headers.append("set-cookie", voter_cookie(runtime, voter))
+    return response
 
 
 @router.post(
@@ -178,7 +196,7 @@ async def vote_api(request: Request, slug: str) -> Any:
         ) from None
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from None
-    return _cast(request, slug, value)
+    return _cast(request, slug, voter, value)
 
 
 class SessionOut(BaseModel):
@@ -192,4 +210,42 @@ def session(request: Request) -> JSONResponse:
     runtime = runtime_of(request)
     voter = request_voter(request)
     response = JSONResponse({"voter": voter, "csrf_token": csrf_token(runtime, voter)})
+    response.headers["cache-control"] = "private, no-store"
+    return response
+
+
+class MeOut(BaseModel):
+    votes: dict[str, Literal["ship", "skip"]] = Field(
+        description="Your standing vote on each of the tools asked about that you voted on."
+    )
+    csrf_token: str | None = Field(
+        description="The `X-CSRF-Token` for `POST /api/v1/tools/{slug}/vote`; null until "
+        "you have a visitor cookie (from your first vote by form, or `GET /api/v1/session`)."
+    )
+
+
+@router.get("/api/v1/me", response_model=MeOut, tags=["votes"], responses=errors(422))
+def me(
+    request: Request,
+    tools: str = Query(
+        "",
+        max_length=4000,
+        description=f"Tool slugs separated by commas, at most {MAX_ME_TOOLS}.",
+        examples=["cursor,aider"],
+    ),
+) -> JSONResponse:
+    """What the shared pages leave out for you: your votes on some tools and your CSRF
+    token. It never makes a visitor id: without the cookie, no votes and no token."""
+    slugs = [s for s in dict.fromkeys(t.strip() for t in tools.split(",")) if s]
+    if len(slugs) > MAX_ME_TOOLS:
+        raise HTTPException(422, f"ask about at most {MAX_ME_TOOLS} tools at a time")
+    runtime = runtime_of(request)
+    voter = voter_from_cookie(runtime, request)
+    votes: dict[str, str] = {}
+    if voter and slugs:
+        with runtime.engine.connect() as conn:
+            votes = votes_of(conn, voter, slugs)
+    token = csrf_token(runtime, voter) if voter else None
+    response = JSONResponse({"votes": votes, "csrf_token": token})
+    response.headers["cache-control"] = "private, no-store"
     return response
