@@ -310,7 +310,11 @@ def test_two_nodes_two_workers_survive_sigkill_under_load(
 
             async def kill_worker() -> None:
                 # Killed while both workers hold a job, so the killed one holds one too.
-                while (running := jobs_by_status(rt.engine).get("doing", 0)) < 2:
+                deadline = time.monotonic() + 60
+                while (
+                    running := (await asyncio.to_thread(jobs_by_status, rt.engine)).get("doing", 0)
+                ) < 2:
+                    assert time.monotonic() < deadline, "the workers were never both busy again"
                     await asyncio.sleep(0.02)
                 os.kill(workers[0].pid, signal.SIGKILL)
                 worker_killed.append(running)
