@@ -174,21 +174,36 @@ def test_unknown_critic_is_404_naming_the_panel(client: TestClient, samples: Run
     assert api.status_code == 404 and "the panel is: builder, skeptic" in api.json()["error"]
 
 
-def test_reviews_are_paged(
+def test_reviews_are_paged_newest_first_after_a_review_id(
     client: TestClient, samples: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(critics_module, "PAGE_SIZE", 6)
     first = client.get("/api/v1/critics/futurist").json()
-    second = client.get("/api/v1/critics/futurist", params={"page": "2"}).json()
-    last = client.get("/api/v1/critics/futurist", params={"page": "99"}).json()
-    assert first["pages"] == 3 and first["next_url"] == "/critics/futurist?page=2"
-    assert len(first["reviews"]) == 6 and len(last["reviews"]) == 3 and last["page"] == 3
-    assert not {r["tool_slug"] for r in first["reviews"]} & {
-        r["tool_slug"] for r in second["reviews"]
-    }
-    assert client.get("/critics/futurist", params={"page": "abc"}).status_code == 200
-    html = client.get("/critics/futurist", params={"page": "2"}).text
-    assert 'rel="prev"' in html and 'rel="next"' in html and "Page 2 of 3" in html
+    assert first["count"] == 15 and first["prev_url"] is None and first["first_url"] is None
+    pages = [first]
+    while pages[-1]["next_url"]:
+        assert pages[-1]["next_url"].startswith("/critics/futurist?after=")
+        pages.append(client.get("/api/v1" + pages[-1]["next_url"]).json())
+    assert [len(p["reviews"]) for p in pages] == [6, 6, 3]
+    assert all(p["count"] == 15 for p in pages)
+    slugs = [r["tool_slug"] for p in pages for r in p["reviews"]]
+    assert len(slugs) == len(set(slugs)) == 15
+    times = [r["reviewed_at"] for p in pages for r in p["reviews"]]
+    assert times == sorted(times, reverse=True)
+    back = client.get("/api/v1" + pages[2]["prev_url"]).json()
+    assert [r["tool_slug"] for r in back["reviews"]] == [
+        r["tool_slug"] for r in pages[1]["reviews"]
+    ]
+    assert back["first_url"] == "/critics/futurist"
+    assert client.get("/critics/futurist", params={"after": "abc"}).status_code == 200
+    html = client.get(first["next_url"]).text
+    assert 'rel="prev"' in html and 'rel="next"' in html and "6 of 15 reviews" in html
+    models = client.get("/api/v1/critics/futurist", params={"category": "models"}).json()
+    assert models["next_url"].startswith("/critics/futurist?category=models&after=")
+    rest = client.get("/api/v1" + models["next_url"]).json()
+    shown = models["reviews"] + rest["reviews"]
+    assert len(shown) == models["count"] and rest["next_url"] is None
+    assert {r["category"]["slug"] for r in shown} == {"models"}
 
 
 def test_a_critic_that_ships_everything_is_flagged(

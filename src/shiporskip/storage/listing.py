@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from shiporskip.storage.schema import tool_panels, tools
+from shiporskip.storage.summaries import read_catalog_counts
 
 
 class Sort(StrEnum):
@@ -303,23 +304,29 @@ def tools_page(
 
 
 def count_tools(engine: Engine, filters: Filters) -> int:
-    """How many tools match, counted from indexes."""
-    everything = sa.select(sa.func.count()).select_from(tools)
+    """How many tools match: from the catalog summaries (migration 0020), or counted from
+    indexes for a panel verdict within one entry tier (the summaries count verdicts per
+    category, not per tier)."""
+    verdict = filters.verdict
+    if verdict is None or filters.entry is None:
+        counts = read_catalog_counts(engine)
+        matching = counts.matching(filters.category, filters.entry)
+        if verdict is None:
+            return matching
+        if verdict is VerdictFilter.unreviewed:
+            return matching - counts.reviewed(filters.category)
+        return counts.with_verdict(verdict.value, filters.category)
+    everything = sa.select(sa.func.count()).select_from(tools).where(tools.c.entry == filters.entry)
+    reviewed = (
+        sa.select(sa.func.count())
+        .select_from(tool_panels.join(tools, tools.c.id == p.tool_id))
+        .where(REVIEWED)
+        .where(tools.c.entry == filters.entry)
+    )
     if filters.category is not None:
         everything = everything.where(tools.c.category == filters.category)
-    if filters.entry is not None:
-        everything = everything.where(tools.c.entry == filters.entry)
-    reviewed = sa.select(sa.func.count()).select_from(tool_panels).where(REVIEWED)
-    if filters.entry is not None:
-        reviewed = reviewed.join(tools, tools.c.id == p.tool_id).where(
-            tools.c.entry == filters.entry
-        )
-    if filters.category is not None:
         reviewed = reviewed.where(p.category == filters.category)
-    verdict = filters.verdict
     with engine.connect() as conn:
-        if verdict is None:
-            return int(conn.scalar(everything) or 0)
         if verdict is VerdictFilter.unreviewed:
             return int(conn.scalar(everything) or 0) - int(conn.scalar(reviewed) or 0)
         return int(conn.scalar(reviewed.where(_panel_condition(verdict))) or 0)

@@ -11,7 +11,21 @@ from sqlalchemy.engine import Connection, Engine
 
 from shiporskip.domain.tools import Tool
 from shiporskip.storage.catalog import row_to_tool
-from shiporskip.storage.schema import data_version, reviews, tool_names, tool_panels, tools
+from shiporskip.storage.schema import (
+    data_version,
+    model_tools,
+    reviews,
+    tool_names,
+    tool_panels,
+    tools,
+)
+from shiporskip.storage.schema import model_usage as usage_table
+from shiporskip.storage.summaries import catalog_counts as catalog_summary
+from shiporskip.storage.summaries import (
+    critic_category_totals,
+    read_catalog_counts,
+    summed,
+)
 
 _VERSIONS = sa.select(data_version.c.id, data_version.c.version).where(
     data_version.c.id.in_((1, 2))
@@ -175,6 +189,32 @@ def _indexed_matches(conn: Connection, text: str, key: str) -> set[int] | None:
     return found
 
 
+@dataclass(frozen=True, slots=True)
+class PanelCard:
+    """A tool's light row with its panel tally (from `tool_panels`)."""
+
+    head: ToolHead
+    ships: int
+    skips: int
+
+
+def panel_cards(engine: Engine, ids: Iterable[int]) -> dict[int, PanelCard]:
+    """Light rows and panel tallies of a few tools, by id."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    query = (
+        _HEAD.add_columns(tools.c.id, tool_panels.c.ships, tool_panels.c.skips)
+        .select_from(tools.outerjoin(tool_panels, tool_panels.c.tool_id == tools.c.id))
+        .where(tools.c.id.in_(wanted))
+    )
+    with engine.connect() as conn:
+        return {
+            r.id: PanelCard(_head(r), int(r.ships or 0), int(r.skips or 0))
+            for r in conn.execute(query)
+        }
+
+
 def tools_by_slug(engine: Engine, slugs: Iterable[str]) -> dict[str, Tool]:
     """Full, validated records for a few slugs."""
     wanted = list(slugs)
@@ -201,41 +241,25 @@ class ModelUsage:
 
 
 def model_usage(engine: Engine) -> list[ModelUsage]:
-    """Every review attempt counted by provider and model, most reviews first."""
-    by_status = sa.select(
-        reviews.c.provider,
-        reviews.c.model,
-        reviews.c.status,
-        sa.func.count().label("n"),
-        sa.func.coalesce(sa.func.sum(reviews.c.input_tokens), 0).label("tin"),
-        sa.func.coalesce(sa.func.sum(reviews.c.output_tokens), 0).label("tout"),
-        sa.func.coalesce(sa.func.sum(reviews.c.cost_usd), 0.0).label("cost"),
-    ).group_by(reviews.c.provider, reviews.c.model, reviews.c.status)
-    by_tool = sa.select(
-        reviews.c.provider,
-        reviews.c.model,
-        sa.func.count(sa.distinct(reviews.c.tool_id)).label("n"),
-    ).group_by(reviews.c.provider, reviews.c.model)
-    by_critic = (
-        sa.select(reviews.c.provider, reviews.c.model, reviews.c.critic_id)
-        .distinct()
-        .order_by(reviews.c.critic_id)
-    )
+    """Every review attempt counted by provider and model, most reviews first (from the
+    summaries of migration 0020, a few rows per model)."""
     out: dict[tuple[str, str], ModelUsage] = {}
+    query = sa.select(usage_table).where(usage_table.c.n != 0).order_by(usage_table.c.critic_id)
     with engine.connect() as conn:
-        for row in conn.execute(by_status):
+        for row in conn.execute(query):
             usage = out.setdefault((row.provider, row.model), ModelUsage(row.provider, row.model))
-            if row.status == "ok":
+            if row.ok:
                 usage.ok += int(row.n)
             else:
                 usage.failed += int(row.n)
-            usage.input_tokens += int(row.tin)
-            usage.output_tokens += int(row.tout)
-            usage.cost_usd += float(row.cost)
-        for row in conn.execute(by_tool):
-            out[(row.provider, row.model)].tools = int(row.n)
-        for row in conn.execute(by_critic):
-            out[(row.provider, row.model)].critics.append(row.critic_id)
+            usage.input_tokens += int(row.input_tokens)
+            usage.output_tokens += int(row.output_tokens)
+            usage.cost_usd += float(row.cost_usd)
+            if row.critic_id not in usage.critics:
+                usage.critics.append(row.critic_id)
+        for row in conn.execute(sa.select(model_tools)):
+            if (row.provider, row.model) in out:
+                out[(row.provider, row.model)].tools = int(row.tools)
     return sorted(out.values(), key=lambda u: (-(u.ok + u.failed), u.provider, u.model))
 
 
@@ -349,25 +373,15 @@ class CategoryTotals:
 
 
 def category_totals(engine: Engine, category: str | None = None) -> dict[str, CategoryTotals]:
-    """Per category: how many tools, how many the panel reviewed, how many it shipped."""
-    # Counted from indexes only: ship % is set exactly when a critic reported, and is
-    # above 50 exactly when ships outnumber skips.
-    pct = tool_panels.c.ship_pct
-    panel = sa.select(
-        tool_panels.c.category,
-        sa.func.count(pct).label("reviewed"),
-        sa.func.count(sa.case((pct > 50, 1))).label("shipped"),
-    ).group_by(tool_panels.c.category)
-    sizes = sa.select(tools.c.category, sa.func.count().label("n")).group_by(tools.c.category)
-    if category is not None:
-        panel = panel.where(tool_panels.c.category == category)
-        sizes = sizes.where(tools.c.category == category)
-    with engine.connect() as conn:
-        counted = {r.category: (int(r.reviewed), int(r.shipped)) for r in conn.execute(panel)}
-        return {
-            r.category: CategoryTotals(int(r.n), *counted.get(r.category, (0, 0)))
-            for r in conn.execute(sizes)
-        }
+    """Per category: how many tools, how many the panel reviewed, how many it shipped
+    (from the summaries of migration 0020; ship % is above 50 exactly when ships
+    outnumber skips)."""
+    counts = read_catalog_counts(engine)
+    return {
+        slug: CategoryTotals(n, counts.reviewed(slug), counts.with_verdict("ship", slug))
+        for slug, n in counts.tools.items()
+        if category is None or slug == category
+    }
 
 
 def tools_named(engine: Engine, keys: Iterable[str]) -> dict[str, tuple[str, str]]:
@@ -419,53 +433,32 @@ def panel_heads(
         .order_by(gap, tools.c.slug)
         .limit(splits)
     )
-    count = sa.select(sa.func.count()).select_from(tool_panels).where(reviewed)
     with engine.connect() as conn:
         return (
             list(conn.scalars(newest)),
             list(conn.scalars(close)),
-            int(conn.scalar(count) or 0),
+            catalog_summary(conn).reviewed(),
         )
 
 
 def catalog_counts(engine: Engine) -> tuple[int, int, dict[str, int]]:
     """How many tools, how many are sample content, and how many per category."""
-    query = sa.select(
-        tools.c.category,
-        sa.func.count().label("n"),
-        sa.func.sum(sa.case((tools.c.is_sample, 1), else_=0)).label("sample"),
-    ).group_by(tools.c.category)
-    with engine.connect() as conn:
-        rows = list(conn.execute(query))
-    return (
-        sum(int(r.n) for r in rows),
-        sum(int(r.sample or 0) for r in rows),
-        {r.category: int(r.n) for r in rows},
-    )
+    counts = read_catalog_counts(engine)
+    return counts.total, counts.sample, counts.tools
 
 
 def first_by_name(engine: Engine, limit: int) -> list[Tool]:
     """The first tools of the catalog by name, as full records."""
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(tools).order_by(tools.c.name).limit(limit))
+        rows = conn.execute(sa.select(tools).order_by(*_by_name(engine)).limit(limit))
         return [row_to_tool(r) for r in rows]
 
 
 def critic_tallies(engine: Engine) -> dict[str, tuple[int, int]]:
-    """Per critic: (current verdicts, ships), counting each critic's latest ok review."""
-    latest = (
-        sa.select(sa.func.max(reviews.c.id))
-        .where(reviews.c.status == "ok")
-        .group_by(reviews.c.tool_id, reviews.c.critic_id)
-    )
-    query = (
-        sa.select(
-            reviews.c.critic_id,
-            sa.func.count().label("n"),
-            sa.func.sum(sa.case((reviews.c.verdict == "ship", 1), else_=0)).label("ships"),
+    """Per critic: (counted verdicts, ships), from the per-category totals."""
+    return {
+        critic: (total.reviews, total.ships)
+        for critic, total in (
+            (c, summed(parts)) for c, parts in critic_category_totals(engine).items()
         )
-        .where(reviews.c.id.in_(latest))
-        .group_by(reviews.c.critic_id)
-    )
-    with engine.connect() as conn:
-        return {r.critic_id: (int(r.n), int(r.ships or 0)) for r in conn.execute(query)}
+    }

@@ -23,6 +23,7 @@ from shiporskip.llm.labels import public_model_label
 from shiporskip.storage.history import record_changes
 from shiporskip.storage.predictions import record_predictions
 from shiporskip.storage.schema import reviews, tool_panels, tools
+from shiporskip.storage.summaries import write_seats
 
 
 def _values(record: ReviewRecord, tool_id: int) -> dict[str, Any]:
@@ -373,21 +374,13 @@ def panels(engine: Engine, slugs: Iterable[str] | None = None) -> dict[str, Tool
     return out
 
 
-def reviews_by_critic(engine: Engine, critic_id: str) -> list[ReviewRecord]:
-    """A critic's current reviews, newest first."""
-    query = (
-        _SELECT.where(reviews.c.critic_id == critic_id)
-        .where(reviews.c.status == "ok")
-        .order_by(reviews.c.id.desc())
-    )
-    seen: set[str] = set()
-    out = []
+def reviews_by_id(engine: Engine, ids: Collection[int]) -> dict[int, ReviewRecord]:
+    """Full records of a few reviews (a page of a critic's reviews), by id."""
+    if not ids:
+        return {}
     with engine.connect() as conn:
-        for row in conn.execute(query):
-            if row.slug not in seen:
-                seen.add(row.slug)
-                out.append(_record(row))
-    return out
+        rows = conn.execute(_SELECT.where(reviews.c.id.in_(sorted(ids))))
+        return {row.id: _record(row) for row in rows}
 
 
 def _lock_tools(conn: Connection, tool_ids: Sequence[int]) -> None:
@@ -453,5 +446,6 @@ def refresh_panels(
         conn.execute(sa.delete(tool_panels).where(tool_panels.c.tool_id.in_(wanted)))
     if rows:
         conn.execute(sa.insert(tool_panels), rows)
+    write_seats(conn, wanted, attempts)
     if new_ids:
         record_changes(conn, attempts, set(new_ids))

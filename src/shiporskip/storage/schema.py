@@ -565,6 +565,84 @@ page_versions = sa.Table(
     sa.Column("votes", sa.BigInteger, nullable=False),
 )
 
+# Summaries of the whole catalog (migration 0020), so pages that count every tool read a
+# few rows instead of the catalog. Counters are kept by database triggers in the writing
+# transaction; `panel_seats` is written by `refresh_panels` next to `tool_panels`.
+tool_counts = sa.Table(
+    "tool_counts",
+    metadata,
+    sa.Column("category", sa.String(40), primary_key=True),
+    sa.Column("entry", sa.String(20), primary_key=True),
+    sa.Column("is_sample", sa.Boolean, primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+)
+# Rows of `tool_panels` by category and verdict ('ship', 'skip', 'split', 'none').
+panel_counts = sa.Table(
+    "panel_counts",
+    metadata,
+    sa.Column("category", sa.String(40), primary_key=True),
+    sa.Column("verdict", sa.String(10), primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+)
+# Each critic's counted review of each tool (the read model over every critic that has
+# reviewed it, as `tool_panels`), with the panel verdict it is compared with.
+panel_seats = sa.Table(
+    "panel_seats",
+    metadata,
+    sa.Column(
+        "tool_id",
+        sa.Integer,
+        sa.ForeignKey("tools.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("critic_id", sa.String(40), primary_key=True),
+    sa.Column("category", sa.String(40), nullable=False),
+    sa.Column("verdict", sa.String(10), nullable=False),
+    sa.Column("panel_verdict", sa.String(10), nullable=False),
+    sa.Column("review_id", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+sa.Index("ix_panel_seats_critic", panel_seats.c.critic_id, panel_seats.c.review_id)
+sa.Index(
+    "ix_panel_seats_critic_category",
+    panel_seats.c.critic_id,
+    panel_seats.c.category,
+    panel_seats.c.review_id,
+)
+# `panel_seats` summed per critic and category.
+critic_totals = sa.Table(
+    "critic_totals",
+    metadata,
+    sa.Column("critic_id", sa.String(40), primary_key=True),
+    sa.Column("category", sa.String(40), primary_key=True),
+    sa.Column("reviews", sa.Integer, nullable=False),
+    sa.Column("ships", sa.Integer, nullable=False),
+    sa.Column("agreed", sa.Integer, nullable=False),
+    sa.Column("compared", sa.Integer, nullable=False),
+    sa.Column("splits", sa.Integer, nullable=False),
+)
+# Every review attempt summed per model, critic and outcome; `model_tools` counts the
+# tools each model reviewed.
+model_usage = sa.Table(
+    "model_usage",
+    metadata,
+    sa.Column("provider", sa.String(40), primary_key=True),
+    sa.Column("model", sa.String(300), primary_key=True),
+    sa.Column("critic_id", sa.String(40), primary_key=True),
+    sa.Column("ok", sa.Boolean, primary_key=True),
+    sa.Column("n", sa.Integer, nullable=False),
+    sa.Column("input_tokens", sa.BigInteger, nullable=False),
+    sa.Column("output_tokens", sa.BigInteger, nullable=False),
+    sa.Column("cost_usd", sa.Float, nullable=False),
+)
+model_tools = sa.Table(
+    "model_tools",
+    metadata,
+    sa.Column("provider", sa.String(40), primary_key=True),
+    sa.Column("model", sa.String(300), primary_key=True),
+    sa.Column("tools", sa.Integer, nullable=False),
+)
+
 CONTENT_TABLES = (
     "tools",
     "tool_names",
@@ -594,4 +672,10 @@ UNVERSIONED_TABLES = {
     "admin_sessions": "admin sessions are never shown",
     "submissions": "submission pages are personal and not cached; approval writes `tools`",
     "tool_slugs": "written only in a transaction that writes `tools`; redirects are not kept",
+    "tool_counts": "derived: written only with the rows it sums, in the same transaction",
+    "panel_counts": "derived: written only with the rows it sums, in the same transaction",
+    "panel_seats": "derived: written only with the rows it sums, in the same transaction",
+    "critic_totals": "derived: written only with the rows it sums, in the same transaction",
+    "model_usage": "derived: written only with the rows it sums, in the same transaction",
+    "model_tools": "derived: written only with the rows it sums, in the same transaction",
 }

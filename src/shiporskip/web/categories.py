@@ -21,7 +21,6 @@ from shiporskip.storage.queries import (
     tools_by_slug,
 )
 from shiporskip.web.common import compare_path, panel_summaries
-from shiporskip.web.critics import page_number
 from shiporskip.web.openapi import errors
 from shiporskip.web.schemas import CategoryOut, ToolSummary, category_out, tool_summary
 from shiporskip.web.site import Meta, Page, SiteDep, runtime_of
@@ -139,6 +138,11 @@ def _alternatives(
             )
         )
     return out
+
+
+def page_number(text: str) -> int:
+    """A page number from the query string; anything that is not one means page 1."""
+    return int(text) if text.isdigit() and len(text) < 7 else 1
 
 
 def _page_url(slug: str, page: int) -> str:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import urlencode
 
@@ -11,18 +9,26 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
-from shiporskip.domain.categories import BY_SLUG, CATEGORIES, resolve_category
+from shiporskip.domain.categories import CATEGORIES, resolve_category
 from shiporskip.domain.predictions import TrackRecord
-from shiporskip.domain.reviews import VERDICT_LABELS, PanelSummary, PanelVerdict, ReviewRecord
+from shiporskip.domain.reviews import VERDICT_LABELS, PanelVerdict, ReviewRecord
 from shiporskip.domain.stats import Proportion
 from shiporskip.errors import NotFoundError, UserError
 from shiporskip.llm.labels import public_model_label
 from shiporskip.panel.critics import Critic, find_critic
 from shiporskip.runtime import Runtime
 from shiporskip.storage.predictions import PredictionStore
-from shiporskip.storage.queries import ToolHead, tool_heads
-from shiporskip.storage.reviews import ToolPanel, reviews_by_critic
-from shiporskip.web.common import CriticStats, critic_stats, panel_summaries
+from shiporskip.storage.queries import PanelCard, panel_cards
+from shiporskip.storage.reviews import reviews_by_id
+from shiporskip.storage.summaries import (
+    CriticTotals,
+    Seat,
+    critic_category_totals,
+    critic_seats,
+    read_catalog_counts,
+    summed,
+)
+from shiporskip.web.common import CriticStats, counted_critic_stats
 from shiporskip.web.openapi import errors
 from shiporskip.web.schemas import CategoryOut, PredictionOut, category_out
 from shiporskip.web.site import Meta, Page, SiteDep, not_found, runtime_of
@@ -148,67 +154,48 @@ class CriticPage(Page):
     category: CategoryOut | None
     filter_error: str | None
     count: int
-    page: int
-    pages: int
+    shown: int
+    first_url: str | None
     prev_url: str | None
     next_url: str | None
     reviews: list[CriticReview]
     panel_url: str
 
 
-def agreement(
-    critic_id: str, panels: dict[str, ToolPanel], summaries: dict[str, PanelSummary]
-) -> Agreement:
+def agreement(total: CriticTotals) -> Agreement:
     """Share of a critic's verdicts that match the panel verdict (its own vote included)."""
-    agreed = compared = splits = 0
-    for slug, panel in panels.items():
-        vote = panel.votes.get(critic_id)
-        verdict = summaries[slug].verdict
-        if vote is None or verdict is None:
-            continue
-        if verdict is PanelVerdict.tied:
-            splits += 1
-            continue
-        compared += 1
-        agreed += vote.verdict.value == verdict.value
-    rate = Proportion(agreed, compared)
+    rate = Proportion(total.agreed, total.compared)
     return Agreement(
-        agreed=agreed,
-        compared=compared,
-        splits=splits,
+        agreed=total.agreed,
+        compared=total.compared,
+        splits=total.splits,
         pct=None if rate.value is None else 100 * rate.value,
         pct_text=rate.percent(),
         interval_text=rate.interval_text(),
     )
 
 
-def _card(
-    critic: Critic,
-    panels: dict[str, ToolPanel],
-    summaries: dict[str, PanelSummary],
-    record: TrackRecord,
-) -> CriticCard:
+def _card(critic: Critic, total: CriticTotals, record: TrackRecord) -> CriticCard:
     return CriticCard(
-        **critic_stats(critic, panels).model_dump(),
+        **counted_critic_stats(critic, total.reviews, total.ships).model_dump(),
         lens=critic.lens,
         retired=critic.retired,
-        agreement=agreement(critic.id, panels, summaries),
+        agreement=agreement(total),
         track_record=track_record_out(critic.id, record),
     )
 
 
 def critics_page(runtime: Runtime) -> CriticsPage:
-    """The whole panel with each critic's numbers."""
+    """The whole panel with each critic's numbers, from the catalog summaries."""
     everyone = runtime.critics(include_retired=True)
-    active = [c for c in everyone if not c.retired]
-    panels, summaries = panel_summaries(runtime, active)
+    totals = critic_category_totals(runtime.engine)
     records = PredictionStore(runtime.engine).track_records([c.id for c in everyone])
-    cards = [_card(c, panels, summaries, records[c.id]) for c in everyone]
+    cards = [_card(c, summed(totals.get(c.id, {})), records[c.id]) for c in everyone]
     return CriticsPage(
-        count=len(active),
+        count=sum(not c.retired for c in everyone),
         critics=[c for c in cards if not c.retired],
         retired=[c for c in cards if c.retired],
-        tools_reviewed=sum(1 for s in summaries.values() if s.reported),
+        tools_reviewed=read_catalog_counts(runtime.engine).reviewed(),
     )
 
 
@@ -228,43 +215,34 @@ def _profile(critic: Critic) -> CriticProfile:
     )
 
 
-def _tallies(
-    critic_id: str, records: Sequence[ReviewRecord], heads: dict[str, ToolHead], selected: str
-) -> list[CategoryTally]:
-    counts: dict[str, list[int]] = {}
-    for record in records:
-        tally = counts.setdefault(heads[record.tool_slug].category, [0, 0])
-        tally[0] += 1
-        tally[1] += record.draft is not None and record.draft.verdict.value == "ship"
-    order = {c.slug: i for i, c in enumerate(CATEGORIES)}
+def _tallies(critic_id: str, totals: dict[str, CriticTotals], selected: str) -> list[CategoryTally]:
     return [
         CategoryTally(
-            slug=slug,
-            name=BY_SLUG[slug].name,
-            tools=n,
-            shipped=m,
-            shipped_pct_text=Proportion(m, n).percent(),
-            text=f"{n} {'tool' if n == 1 else 'tools'}, {m} shipped",
-            url=f"/critics/{critic_id}?{urlencode({'category': slug})}",
-            selected=slug == selected,
+            slug=c.slug,
+            name=c.name,
+            tools=t.reviews,
+            shipped=t.ships,
+            shipped_pct_text=Proportion(t.ships, t.reviews).percent(),
+            text=f"{t.reviews} {'tool' if t.reviews == 1 else 'tools'}, {t.ships} shipped",
+            url=f"/critics/{critic_id}?{urlencode({'category': c.slug})}",
+            selected=c.slug == selected,
         )
-        for slug, (n, m) in sorted(counts.items(), key=lambda kv: order.get(kv[0], 99))
+        for c in CATEGORIES
+        if (t := totals.get(c.slug)) is not None
     ]
 
 
-def _review(
-    record: ReviewRecord, head: ToolHead, summary: PanelSummary | None
-) -> CriticReview | None:
+def _review(record: ReviewRecord, seat: Seat, card: PanelCard) -> CriticReview | None:
     draft = record.draft
     if draft is None:
         return None
-    verdict = summary.verdict if summary else None
-    agrees = None if verdict in (None, PanelVerdict.tied) else draft.verdict.value == verdict
+    verdict = PanelVerdict(seat.panel_verdict)
+    agrees = None if verdict is PanelVerdict.tied else seat.verdict == verdict.value
     return CriticReview(
-        tool_slug=head.slug,
-        tool_name=head.name,
-        tool_url=f"/tools/{head.slug}",
-        category=category_out(head.category),
+        tool_slug=card.head.slug,
+        tool_name=card.head.name,
+        tool_url=f"/tools/{card.head.slug}",
+        category=category_out(card.head.category),
         verdict=draft.verdict.value,
         score=draft.score,
         one_liner=draft.one_liner,
@@ -274,8 +252,8 @@ def _review(
         sample=record.is_sample,
         model=public_model_label(record.model, record.provider),
         reviewed_at=record.created_at,
-        panel_verdict_label=VERDICT_LABELS[verdict] if verdict else "No panel verdict",
-        panel_tally=summary.tally if summary and summary.reported else "",
+        panel_verdict_label=VERDICT_LABELS[verdict],
+        panel_tally=f"{card.ships}-{card.skips}",
         agrees=agrees,
     )
 
@@ -289,64 +267,90 @@ def _filter(category: str | None) -> tuple[CategoryOut | None, str | None]:
         return None, f"Cannot filter by category: {exc}."
 
 
-def page_number(text: str) -> int:
-    """A page number from the query string; anything that is not one means page 1."""
-    return int(text) if text.isdigit() and len(text) < 7 else 1
+def review_id(text: str | None) -> int | None:
+    """A review id from the query string; anything that is not one means none."""
+    return int(text) if text and text.isdigit() and len(text) < 12 else None
 
 
-def _page_url(critic_id: str, category: CategoryOut | None, page: int) -> str:
+def _page_url(
+    critic_id: str,
+    category: CategoryOut | None,
+    after: int | None = None,
+    before: int | None = None,
+) -> str:
     params: dict[str, str | int] = {}
     if category:
         params["category"] = category.slug
-    if page > 1:
-        params["page"] = page
+    if after is not None:
+        params["after"] = after
+    if before is not None:
+        params["before"] = before
     return f"/critics/{critic_id}" + (f"?{urlencode(params)}" if params else "")
 
 
-def _counts(panel: ToolPanel | None, critic_id: str, review_id: int | None) -> bool:
-    vote = panel.votes.get(critic_id) if panel is not None else None
-    return vote is not None and vote.review_id == review_id
-
-
 def critic_page(
-    runtime: Runtime, critic_id: str, category: str | None = None, page: int = 1
+    runtime: Runtime,
+    critic_id: str,
+    category: str | None = None,
+    after: int | None = None,
+    before: int | None = None,
 ) -> CriticPage:
-    """One critic's profile, numbers and reviews, optionally in one category."""
+    """One critic's profile, numbers and reviews, optionally in one category.
+
+    The numbers come from the catalog summaries; the reviews are the counted ones
+    (`domain/panel.py`), newest first, a page at a time after (or before) a review id, so
+    a page costs its own rows at any catalog size.
+    """
     everyone = runtime.critics(include_retired=True)
     critic = find_critic(everyone, critic_id)
-    active = [c for c in everyone if not c.retired]
-    panels, summaries = panel_summaries(runtime, active)
-    heads = {h.slug: h for h in tool_heads(runtime.engine)}
-    # The reviews that count (`domain/panel.py`): not a sample review set aside in a panel
-    # of model reviews.
-    records = [
-        r
-        for r in reviews_by_critic(runtime.engine, critic.id)
-        if r.tool_slug in heads and _counts(panels.get(r.tool_slug), critic.id, r.id)
-    ]
+    totals = critic_category_totals(runtime.engine, [critic.id]).get(critic.id, {})
+    total = summed(totals)
     chosen, error = _filter(category)
-    shown = [r for r in records if chosen is None or heads[r.tool_slug].category == chosen.slug]
-    pages = max(1, math.ceil(len(shown) / PAGE_SIZE))
-    page = min(max(page, 1), pages)
-    window = shown[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    reviews = [_review(r, heads[r.tool_slug], summaries.get(r.tool_slug)) for r in window]
+    count = totals.get(chosen.slug, CriticTotals()).reviews if chosen else total.reviews
+    if before is not None:
+        after = None
+    seats = critic_seats(
+        runtime.engine,
+        critic.id,
+        chosen.slug if chosen else None,
+        PAGE_SIZE + 1,
+        after=after,
+        before=before,
+    )
+    more = len(seats) > PAGE_SIZE
+    if before is not None:
+        seats, more_before, more_after = seats[-PAGE_SIZE:], more, True
+    else:
+        seats, more_before, more_after = seats[:PAGE_SIZE], after is not None, more
+    records = reviews_by_id(runtime.engine, [s.review_id for s in seats])
+    cards = panel_cards(runtime.engine, [s.tool_id for s in seats])
+    reviews = [
+        _review(records[s.review_id], s, cards[s.tool_id])
+        for s in seats
+        if s.review_id in records and s.tool_id in cards
+    ]
+    shown = [r for r in reviews if r is not None]
     return CriticPage(
         critic=_profile(critic),
-        stats=critic_stats(critic, panels),
-        agreement=agreement(critic.id, panels, summaries),
+        stats=counted_critic_stats(critic, total.reviews, total.ships),
+        agreement=agreement(total),
         track_record=track_record_out(
             critic.id, PredictionStore(runtime.engine).track_records([critic.id])[critic.id]
         ),
-        categories=_tallies(critic.id, records, heads, chosen.slug if chosen else ""),
+        categories=_tallies(critic.id, totals, chosen.slug if chosen else ""),
         all_categories=[category_out(c.slug) for c in CATEGORIES],
         category=chosen,
         filter_error=error,
-        count=len(shown),
-        page=page,
-        pages=pages,
-        prev_url=_page_url(critic.id, chosen, page - 1) if page > 1 else None,
-        next_url=_page_url(critic.id, chosen, page + 1) if page < pages else None,
-        reviews=[r for r in reviews if r is not None],
+        count=count,
+        shown=len(shown),
+        first_url=_page_url(critic.id, chosen) if more_before else None,
+        prev_url=_page_url(critic.id, chosen, before=seats[0].review_id)
+        if more_before and seats
+        else None,
+        next_url=_page_url(critic.id, chosen, after=seats[-1].review_id)
+        if more_after and seats
+        else None,
+        reviews=shown,
         panel_url="/critics",
     )
 
@@ -367,10 +371,15 @@ def critics(request: Request, s: SiteDep) -> Response:
 
 @router.get("/critics/{critic_id}", response_class=HTMLResponse, include_in_schema=False)
 def critic(
-    request: Request, critic_id: str, s: SiteDep, category: str | None = None, page: str = "1"
+    request: Request,
+    critic_id: str,
+    s: SiteDep,
+    category: str | None = None,
+    after: str | None = None,
+    before: str | None = None,
 ) -> Response:
     try:
-        context = critic_page(s.runtime, critic_id, category, page_number(page))
+        context = critic_page(s.runtime, critic_id, category, review_id(after), review_id(before))
     except NotFoundError as exc:
         raise not_found(exc) from None
     c = context.critic
@@ -380,7 +389,7 @@ def critic(
             f"{c.motto} {c.name} has reviewed {context.stats.reviews} tools and ships "
             f"{context.stats.ship_pct_text} of them."
         ),
-        path=_page_url(c.id, context.category, context.page),
+        path=_page_url(c.id, context.category, review_id(after), review_id(before)),
         og_type="profile",
     )
     status = 422 if context.filter_error else 200
@@ -402,11 +411,22 @@ def api_critics(request: Request) -> CriticsPage:
     responses=errors(404, 422),
 )
 def api_critic(
-    request: Request, critic_id: str, category: str | None = None, page: str = "1"
+    request: Request,
+    critic_id: str,
+    category: str | None = None,
+    after: str | None = None,
+    before: str | None = None,
 ) -> CriticPage:
-    """One critic's page: profile, numbers, per-category tallies and reviews."""
+    """One critic's page: profile, numbers, per-category tallies and reviews.
+
+    `count` reviews in all; `reviews` holds a page of them, newest first: follow
+    `next_url` (older reviews, `after` a review id) until it is null; `prev_url` (`before`
+    a review id) goes back.
+    """
     try:
-        context = critic_page(runtime_of(request), critic_id, category, page_number(page))
+        context = critic_page(
+            runtime_of(request), critic_id, category, review_id(after), review_id(before)
+        )
     except NotFoundError as exc:
         raise not_found(exc) from None
     if context.filter_error:
