@@ -36,6 +36,11 @@ def visible_text(text: str, *, multiline: bool = True) -> str:
 def shown(value: object) -> object:
     """A value as a template prints it (a Jinja `finalize`): text without the characters
     `visible_text` removes; markup stays markup (removing characters adds no markup)."""
+    if isinstance(value, str) and value.isprintable():
+        # Every character removed is unprintable (a control, a format character, a
+        # non-character), so printable text is shown as it is: most of what a page prints,
+        # a few hundred values, without a regex pass each.
+        return value
     if hasattr(value, "__html__"):
         kind: Any = type(value)  # markupsafe.Markup, whose constructor takes the text
         return kind(visible_text(str(value)))

@@ -76,6 +76,11 @@ def row_to_tool(row: Any) -> Tool:
     )
 
 
+# Built once per process: building a statement costs more than running it on a small table.
+_BY_SLUG = sa.select(tools).where(tools.c.slug == sa.bindparam("slug"))
+_FLAGS = sa.select(tools.c.flags).where(tools.c.slug == sa.bindparam("slug"))
+
+
 class CatalogStore:
     """Read and write tools. Every write is one transaction."""
 
@@ -95,21 +100,25 @@ class CatalogStore:
             return [row_to_tool(r) for r in conn.execute(query)]
 
     def get(self, slug: str) -> Tool:
+        return self.get_flagged(slug)[0]
+
+    def get_flagged(self, slug: str) -> tuple[Tool, builtins.list[dict[str, str]]]:
+        """A tool and the injection flags recorded on it, in one read (its page shows both)."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(tools).where(tools.c.slug == slug)).first()
+            row = conn.execute(_BY_SLUG, {"slug": slug}).first()
             if row is None:
                 raise NotFoundError(self._not_found_message(conn, slug))
-        return row_to_tool(row)
+        return row_to_tool(row), list(row.flags or [])
 
     def find(self, slug: str) -> Tool | None:
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(tools).where(tools.c.slug == slug)).first()
+            row = conn.execute(_BY_SLUG, {"slug": slug}).first()
         return row_to_tool(row) if row else None
 
     def flags(self, slug: str) -> builtins.list[dict[str, str]]:
         """Injection flags recorded on a tool (empty when its maker text is clean)."""
         with self.engine.connect() as conn:
-            value = conn.scalar(sa.select(tools.c.flags).where(tools.c.slug == slug))
+            value = conn.scalar(_FLAGS, {"slug": slug})
         return list(value or [])
 
     def moved(self, slug: str) -> str | None:

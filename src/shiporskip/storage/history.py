@@ -83,16 +83,19 @@ def record_changes(
         conn.execute(sa.insert(panel_history), rows)
 
 
+# Built once per process: the tool page reads it on every request.
+_TOOL_HISTORY = (
+    sa.select(panel_history)
+    .join(tools, tools.c.id == panel_history.c.tool_id)
+    .where(tools.c.slug == sa.bindparam("slug"))
+    .order_by(panel_history.c.id)
+)
+
+
 def tool_history(engine: Engine, slug: str) -> list[HistoryPoint]:
     """A tool's panel changes, oldest first."""
-    query = (
-        sa.select(panel_history)
-        .join(tools, tools.c.id == panel_history.c.tool_id)
-        .where(tools.c.slug == slug)
-        .order_by(panel_history.c.id)
-    )
     with engine.connect() as conn:
-        return [_point(row) for row in conn.execute(query)]
+        return [_point(row) for row in conn.execute(_TOOL_HISTORY, {"slug": slug})]
 
 
 def _verdict(ships: sa.ColumnElement[int], skips: sa.ColumnElement[int]) -> sa.Case[int]:

@@ -113,6 +113,14 @@ _ATTEMPT_COLUMNS = (
     reviews.c.provider,
     reviews.c.is_sample,
 )
+# Built once per process (pages read these on every request; building costs more than running).
+_HISTORY = _SELECT.where(tools.c.slug == sa.bindparam("slug")).order_by(reviews.c.id)
+_PANELS = (
+    sa.select(tools.c.slug, *_ATTEMPT_COLUMNS)
+    .join(tools, tools.c.id == reviews.c.tool_id)
+    .order_by(reviews.c.id)
+)
+_PANELS_OF = _PANELS.where(tools.c.slug.in_(sa.bindparam("slugs", expanding=True)))
 
 
 @lru_cache(maxsize=4096)
@@ -264,9 +272,8 @@ class ReviewStore:
 
     def history(self, slug: str) -> list[ReviewRecord]:
         """Every attempt for a tool, oldest first."""
-        query = _SELECT.where(tools.c.slug == slug).order_by(reviews.c.id)
         with self.engine.connect() as conn:
-            return [_record(r) for r in conn.execute(query)]
+            return [_record(r) for r in conn.execute(_HISTORY, {"slug": slug})]
 
     def panel(
         self, slug: str, critic_ids: Sequence[str] | None, as_of: datetime | None = None
@@ -360,16 +367,10 @@ def attempts_by_tool(
 
 def panels(engine: Engine, slugs: Iterable[str] | None = None) -> dict[str, ToolPanel]:
     """The current panel of many tools in one query."""
-    query = (
-        sa.select(tools.c.slug, *_ATTEMPT_COLUMNS)
-        .join(tools, tools.c.id == reviews.c.tool_id)
-        .order_by(reviews.c.id)
-    )
-    if slugs is not None:
-        query = query.where(tools.c.slug.in_(list(slugs)))
+    query, params = (_PANELS, {}) if slugs is None else (_PANELS_OF, {"slugs": list(slugs)})
     out: dict[str, ToolPanel] = {}
     with engine.connect() as conn:
-        for row in conn.execute(query):
+        for row in conn.execute(query, params):
             out.setdefault(row.slug, ToolPanel(row.slug)).attempts.append(_attempt_of_row(row))
     return out
 

@@ -78,6 +78,22 @@ def votes_of(conn: Connection, voter_id: str, slugs: Iterable[str]) -> dict[str,
     return {slug: value for slug, value in rows}
 
 
+# Built once per process: tool and compare pages count votes on every request.
+_COUNTS = (
+    sa.select(
+        tools.c.slug,
+        votes.c.value,
+        sa.func.count().label("n"),
+        sa.func.count(voters.c.verified_at).label("verified"),
+    )
+    .join(tools, tools.c.id == votes.c.tool_id)
+    .join(voters, voters.c.id == votes.c.voter_id)
+    .where(votes.c.voided_at.is_(None))
+    .group_by(tools.c.slug, votes.c.value)
+)
+_COUNTS_OF = _COUNTS.where(tools.c.slug.in_(sa.bindparam("slugs", expanding=True)))
+
+
 class VoteStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -182,23 +198,10 @@ class VoteStore:
 
     def communities(self, minimum: int, slugs: Iterable[str] | None = None) -> dict[str, Community]:
         """Counted (not voided) votes per tool, ships/skips and how many are verified."""
-        query = (
-            sa.select(
-                tools.c.slug,
-                votes.c.value,
-                sa.func.count().label("n"),
-                sa.func.count(voters.c.verified_at).label("verified"),
-            )
-            .join(tools, tools.c.id == votes.c.tool_id)
-            .join(voters, voters.c.id == votes.c.voter_id)
-            .where(votes.c.voided_at.is_(None))
-            .group_by(tools.c.slug, votes.c.value)
-        )
-        if slugs is not None:
-            query = query.where(tools.c.slug.in_(list(slugs)))
+        query, params = (_COUNTS, {}) if slugs is None else (_COUNTS_OF, {"slugs": list(slugs)})
         counts: dict[str, dict[str, int]] = {}
         with self.engine.connect() as conn:
-            for row in conn.execute(query):
+            for row in conn.execute(query, params):
                 entry = counts.setdefault(row.slug, {"ship": 0, "skip": 0, "verified": 0})
                 entry[row.value] = int(row.n)
                 entry["verified"] += int(row.verified)

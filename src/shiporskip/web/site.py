@@ -45,6 +45,9 @@ class Site:
         self.runtime = runtime
         self.templates = Jinja2Templates(directory=HERE / "templates")
         env = self.templates.env
+        # Templates are compiled once per process: no stat of every template file (a page
+        # includes dozens) on each render to see whether it changed on disk.
+        env.auto_reload = False
         env.globals["site_name"] = SITE_NAME
         env.globals["version"] = __version__
         env.globals["base_url"] = runtime.settings.base_url.rstrip("/")

@@ -15,7 +15,7 @@ from shiporskip.llm.labels import failure_reason, failure_text
 from shiporskip.runtime import Runtime
 from shiporskip.storage.history import tool_history
 from shiporskip.storage.page_versions import PageScope
-from shiporskip.storage.queries import similar_tools, tools_by_slug, tools_named
+from shiporskip.storage.peers import similar_peers, tools_named
 from shiporskip.storage.votes import VoteStore
 from shiporskip.web.common import compare_path, panel_summaries
 from shiporskip.web.compare import ToolPricingRead, UsageParam, tool_pricing_read
@@ -84,7 +84,7 @@ class ToolPage(Page):
 
 
 def tool_page(runtime: Runtime, slug: str, usage: str | None = None) -> ToolPage:
-    tool = runtime.catalog.get(slug)
+    tool, flags = runtime.catalog.get_flagged(slug)
     critics = runtime.critics()
     current = runtime.reviews.panel(slug, [c.id for c in critics])
     summary = current.summary
@@ -148,22 +148,21 @@ def tool_page(runtime: Runtime, slug: str, usage: str | None = None) -> ToolPage
                 reason=f"named by the {review.role.split('·')[0].strip().lower()}",
             )
     # Enough of the best-ranked peers to fill the similar list and the compare links.
-    peers = similar_tools(runtime.engine, tool.category, slug, max(SIMILAR, COMPARE + len(links)))
-    for peer_slug, peer_name in peers:
+    peers = similar_peers(runtime.engine, tool.category, slug, max(SIMILAR, COMPARE + len(links)))
+    for peer in peers:
         if len(links) >= COMPARE:
             break
         links.setdefault(
-            peer_slug,
+            peer.slug,
             CompareLink(
-                slug=peer_slug,
-                name=peer_name,
-                url=compare_path(slug, peer_slug),
+                slug=peer.slug,
+                name=peer.name,
+                url=compare_path(slug, peer.slug),
                 reason=f"also in {tool.category_info.name}",
             ),
         )
-    similar = [s for s, _ in peers[:SIMILAR]]
-    full = tools_by_slug(runtime.engine, similar)
-    _, summaries = panel_summaries(runtime, critics, similar)
+    similar = peers[:SIMILAR]
+    _, summaries = panel_summaries(runtime, critics, [p.slug for p in similar])
     detail = tool_detail(tool)
     panel = panel_out(summary)
     reviewed_at = current.read.reviewed_at
@@ -185,8 +184,8 @@ def tool_page(runtime: Runtime, slug: str, usage: str | None = None) -> ToolPage
         history=history_lines(tool_history(runtime.engine, slug)),
         reviews=reviews,
         failures=failures,
-        flags=[FlagOut(**f) for f in runtime.catalog.flags(slug)],
-        similar=[tool_summary(full[s], summaries.get(s)) for s in similar if s in full],
+        flags=[FlagOut(**f) for f in flags],
+        similar=[tool_summary(p.tool(), summaries.get(p.slug)) for p in similar],
         compare_with=list(links.values())[:COMPARE],
         share_text=f"{tool.name} — the shiporskip panel says {verdict}: {url}",
         embed=Embed(
