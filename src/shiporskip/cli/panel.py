@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.live import Live
@@ -14,8 +14,11 @@ from shiporskip.domain.panel import PanelRead
 from shiporskip.domain.reviews import VERDICT_LABELS, PanelSummary
 from shiporskip.errors import UserError
 from shiporskip.panel.critics import Critic, find_critic
-from shiporskip.panel.factory import open_panel
-from shiporskip.panel.run import PanelEvent, PanelRun
+
+if TYPE_CHECKING:
+    # The panel machinery (LLM clients, httpx) loads only when `review` runs, not for
+    # `tools list` and `tools show`, which use this module's formatting helpers.
+    from shiporskip.panel.run import PanelEvent, PanelRun
 
 critics_app = typer.Typer(help="The critic panel: who reviews, and through which lens.")
 
@@ -154,6 +157,8 @@ def review(
 
     Example: SHIPORSKIP_MODEL=ollama:llama3.1 shiporskip review smolvlm2-2b
     """
+    from shiporskip.panel.factory import open_panel
+
     with runtime(ctx) as rt:
         rt.catalog.get(slug)  # a clear error for an unknown slug before any model setup
         panel_critics = rt.critics()

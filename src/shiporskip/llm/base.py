@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
-import httpx
-
 from shiporskip.errors import UserError
 
 
@@ -116,4 +114,6 @@ def tls_context() -> ssl.SSLContext:
     """One TLS context per process for every provider client, built as httpx builds its
     own (it honours SSL_CERT_FILE and SSL_CERT_DIR): loading the CA bundle takes tens of
     milliseconds, which each panel would otherwise pay again."""
+    import httpx  # only providers that make HTTP calls need it, not every reader of this contract
+
     return httpx.create_ssl_context()
