@@ -19,6 +19,14 @@ _SELECT = (
     .join(_b, _b.c.id == pairwise_picks.c.b_tool_id)
 )
 
+# Built once per process: every compare page reads it.
+_PAIR = _SELECT.where(
+    sa.or_(
+        sa.and_(_a.c.slug == sa.bindparam("a"), _b.c.slug == sa.bindparam("b")),
+        sa.and_(_a.c.slug == sa.bindparam("b"), _b.c.slug == sa.bindparam("a")),
+    )
+).order_by(pairwise_picks.c.id)
+
 
 def _values(record: PickRecord, a_id: int, b_id: int) -> dict[str, Any]:
     return {
@@ -132,14 +140,8 @@ class PairwiseStore:
     def history(self, x: str, y: str) -> list[PickRecord]:
         """Every attempt on the pair, oldest first, with a and b in slug order now."""
         a, b = sorted((x, y))
-        query = _SELECT.where(
-            sa.or_(
-                sa.and_(_a.c.slug == a, _b.c.slug == b),
-                sa.and_(_a.c.slug == b, _b.c.slug == a),
-            )
-        ).order_by(pairwise_picks.c.id)
         with self.engine.connect() as conn:
-            records = [_record(r) for r in conn.execute(query)]
+            records = [_record(r) for r in conn.execute(_PAIR, {"a": a, "b": b})]
         return [r if r.a_slug == a else _flip(r) for r in records]
 
     def current(self, x: str, y: str) -> dict[str, PickRecord]:

@@ -115,6 +115,9 @@ _ATTEMPT_COLUMNS = (
 )
 # Built once per process (pages read these on every request; building costs more than running).
 _HISTORY = _SELECT.where(tools.c.slug == sa.bindparam("slug")).order_by(reviews.c.id)
+_HISTORIES = _SELECT.where(tools.c.slug.in_(sa.bindparam("slugs", expanding=True))).order_by(
+    reviews.c.id
+)
 _PANELS = (
     sa.select(tools.c.slug, *_ATTEMPT_COLUMNS)
     .join(tools, tools.c.id == reviews.c.tool_id)
@@ -223,6 +226,13 @@ class CurrentPanel:
         }
 
 
+def _current_panel(
+    records: list[ReviewRecord], critic_ids: Sequence[str] | None, as_of: datetime | None = None
+) -> CurrentPanel:
+    read = read_panel(critic_ids, [attempt_of(r) for r in records], as_of)
+    return CurrentPanel(read, {r.id: r for r in records if r.id is not None})
+
+
 class ReviewStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -279,9 +289,17 @@ class ReviewStore:
         self, slug: str, critic_ids: Sequence[str] | None, as_of: datetime | None = None
     ) -> CurrentPanel:
         """The tool's panel over these critics (None: every critic that has reviewed it)."""
-        records = self.history(slug)
-        read = read_panel(critic_ids, [attempt_of(r) for r in records], as_of)
-        return CurrentPanel(read, {r.id: r for r in records if r.id is not None})
+        return _current_panel(self.history(slug), critic_ids, as_of)
+
+    def current_panels(
+        self, slugs: Sequence[str], critic_ids: Sequence[str] | None
+    ) -> dict[str, CurrentPanel]:
+        """`panel` of a few tools (a comparison's two) in one query."""
+        found: dict[str, list[ReviewRecord]] = {slug: [] for slug in slugs}
+        with self.engine.connect() as conn:
+            for row in conn.execute(_HISTORIES, {"slugs": list(found)}):
+                found[row.slug].append(_record(row))
+        return {slug: _current_panel(records, critic_ids) for slug, records in found.items()}
 
     def current(self, slug: str) -> tuple[dict[str, ReviewRecord], dict[str, ReviewRecord]]:
         """Each critic's counted review, and the latest failure of critics with none, over

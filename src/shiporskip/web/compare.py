@@ -216,10 +216,10 @@ def split_pair(pair: str) -> tuple[str, str]:
 
 def compare_page(runtime: Runtime, a_slug: str, b_slug: str, usage_text: str | None) -> ComparePage:
     """Build the comparison of two tools, in the order asked."""
-    a, b = runtime.catalog.get(a_slug), runtime.catalog.get(b_slug)
+    a, b = runtime.catalog.get_all([a_slug, b_slug])
     critics = runtime.critics()
-    ids = [c.id for c in critics]
-    panel_a, panel_b = runtime.reviews.panel(a_slug, ids), runtime.reviews.panel(b_slug, ids)
+    panels = runtime.reviews.current_panels([a_slug, b_slug], [c.id for c in critics])
+    panel_a, panel_b = panels[a_slug], panels[b_slug]
     cur_a, cur_b = panel_a.current, panel_b.current
     sum_a, sum_b = panel_a.summary, panel_b.summary
     usage, error = reader_usage(usage_text)
