@@ -111,6 +111,11 @@ BAD_ENV = [
     ("PAGE_CACHE_MB", "-1", "use a number from 0 to 65536 (0 turns the page cache off)"),
     ("PAGE_CACHE_MB", "lots", "SHIPORSKIP_PAGE_CACHE_MB=lots is not a whole number"),
     (
+        "SITEMAP_URLS_PER_FILE",
+        "60000",
+        "SHIPORSKIP_SITEMAP_URLS_PER_FILE=60000 is out of range; use a number from 10 to 50000",
+    ),
+    (
         "SHARED_CACHE_SECONDS",
         "-5",
         "SHIPORSKIP_SHARED_CACHE_SECONDS=-5 is out of range; use a number from 0 to 86400 "

@@ -282,6 +282,13 @@ class Settings:
         example="256",
         rule=Rule(ge=0, le=65536, hint=" (0 turns the page cache off)"),
     )
+    sitemap_urls_per_file: int = _setting(
+        50000,
+        "Most URLs in one file of the sitemap (`/sitemaps/N.xml`, listed by the index at "
+        "`/sitemap.xml`); the sitemap protocol allows 50,000.",
+        example="10000",
+        rule=Rule(ge=10, le=50000),
+    )
     shared_cache_seconds: int = _setting(
         10,
         "Seconds a proxy cache or CDN may keep a public page (tool, compare, home, ...) "

@@ -54,10 +54,12 @@ def test_links_follow_the_port_with_several_workers(tmp_path: Path) -> None:
     with LiveServer(tmp_path / "live", args=("--workers", "2")) as server:
         bodies = [httpx.get(server.url("/robots.txt")).text for _ in range(6)]
         sitemap = httpx.get(server.url("/sitemap.xml")).text
+        tools_file = httpx.get(server.url("/sitemaps/2.xml")).text
     assert {body.strip().splitlines()[-1] for body in bodies} == {
         f"Sitemap: {server.base_url}/sitemap.xml"
     }
-    assert f"<loc>{server.base_url}/tools/" in sitemap and ":8000" not in sitemap
+    assert f"<loc>{server.base_url}/sitemaps/2.xml</loc>" in sitemap and ":8000" not in sitemap
+    assert f"<loc>{server.base_url}/tools/" in tools_file and ":8000" not in tools_file
     log = server.log()
     assert f"links use {server.base_url}" in log and "Warning" not in log
     assert "Loaded the sample content" in log

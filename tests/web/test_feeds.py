@@ -13,8 +13,9 @@ from fastapi.testclient import TestClient
 from shiporskip.runtime import Runtime, open_runtime
 from shiporskip.sample_data import load_samples_if_empty
 from shiporskip.settings import load_settings
+from shiporskip.web import feeds
 from shiporskip.web.app import create_app
-from shiporskip.web.feeds import FEED_SIZE, compare_pairs, verdicts
+from shiporskip.web.feeds import FEED_SIZE, verdicts
 from tests.factories import make_tool
 from tests.web.test_embeds import HOSTILE, add_panel
 
@@ -155,16 +156,33 @@ def test_hostile_text_is_escaped_in_the_feed(client: TestClient, site_runtime: R
 # -- the sitemap ---------------------------------------------------------------------------
 
 
-def sitemap(client: TestClient) -> dict[str, str | None]:
-    response = client.get("/sitemap.xml")
-    assert response.status_code == 200
+def _xml(client: TestClient, path: str) -> ET.Element:
+    response = client.get(path)
+    assert response.status_code == 200, path
     assert response.headers["content-type"].startswith("application/xml")
-    root = ET.fromstring(response.content)
-    assert root.tag == f"{SM}urlset"
-    out = {}
-    for url in root.findall(f"{SM}url"):
-        lastmod = url.find(f"{SM}lastmod")
-        out[text(url, f"{SM}loc")] = lastmod.text if lastmod is not None else None
+    return ET.fromstring(response.content)
+
+
+def sitemap_files(client: TestClient) -> list[str]:
+    """The files the sitemap index lists, as paths."""
+    root = _xml(client, "/sitemap.xml")
+    assert root.tag == f"{SM}sitemapindex"
+    locs = [text(s, f"{SM}loc") for s in root.findall(f"{SM}sitemap")]
+    assert all(loc.startswith(f"{BASE}/sitemaps/") for loc in locs)
+    return [loc.removeprefix(BASE) for loc in locs]
+
+
+def sitemap(client: TestClient) -> dict[str, str | None]:
+    """Every URL of every sitemap file (each listed once) with its lastmod."""
+    out: dict[str, str | None] = {}
+    for path in sitemap_files(client):
+        root = _xml(client, path)
+        assert root.tag == f"{SM}urlset"
+        for url in root.findall(f"{SM}url"):
+            lastmod = url.find(f"{SM}lastmod")
+            loc = text(url, f"{SM}loc")
+            assert loc not in out, loc
+            out[loc] = lastmod.text if lastmod is not None else None
     return out
 
 
@@ -197,13 +215,15 @@ def test_sitemap_lastmod_is_the_review_date(client: TestClient) -> None:
     assert urls[f"{BASE}/methodology"] is None
 
 
-def test_compare_pages_are_capped_per_tool(site_runtime: Runtime) -> None:
+def test_compare_pages_are_capped_per_tool(
+    client: TestClient, site_runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for i in range(5):
         slug = f"peer-{i}"
         site_runtime.catalog.add(make_tool(f"Peer {i}", slug=slug, category="Image Generation"))
         add_panel(site_runtime, slug, ["ship"] * (i + 1) + ["skip"] * (6 - i))
-    found = [v for v in verdicts(site_runtime, site_runtime.critics()) if v.tool.slug[:4] == "peer"]
-    paths = {u.path for u in compare_pairs(found, per_tool=2)}
+    monkeypatch.setattr(feeds, "COMPARES_PER_TOOL", 2)
+    paths = {u.removeprefix(BASE) for u in sitemap(client) if u.startswith(f"{BASE}/compare/peer-")}
     # Each tool pairs with the two best-rated peers: peer-4 and peer-3 (or peer-2 for those).
     assert paths == {
         "/compare/peer-3-vs-peer-4",
@@ -214,6 +234,30 @@ def test_compare_pages_are_capped_per_tool(site_runtime: Runtime) -> None:
         "/compare/peer-0-vs-peer-4",
         "/compare/peer-0-vs-peer-3",
     }
+
+
+def test_sitemap_files_hold_at_most_the_configured_number_of_urls(isolated_env: Path) -> None:
+    settings = load_settings(overrides={"base_url": BASE, "sitemap_urls_per_file": 10})
+    runtime = open_runtime(settings)
+    try:
+        load_samples_if_empty(runtime)
+        with TestClient(create_app(runtime)) as small:
+            files = sitemap_files(small)
+            sizes = [len(_xml(small, f).findall(f"{SM}url")) for f in files]
+            urls = sitemap(small)
+        assert files == [f"/sitemaps/{n}.xml" for n in range(1, len(files) + 1)]
+        assert max(sizes) == 10 and min(sizes) >= 1 and sum(sizes) == len(urls)
+        tools = [u for u in urls if u.startswith(f"{BASE}/tools/")]
+        assert sorted(tools) == sorted(f"{BASE}/tools/{t.slug}" for t in runtime.catalog.list())
+    finally:
+        runtime.close()
+
+
+def test_an_unknown_sitemap_file_is_404(client: TestClient) -> None:
+    for path in ("/sitemaps/0.xml", "/sitemaps/999.xml", "/sitemaps/1.txt", "/sitemaps/x.xml"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "/sitemap.xml lists them" in response.text
 
 
 def test_robots_points_at_the_sitemap(client: TestClient) -> None:

@@ -103,6 +103,11 @@ CRAWL: dict[str, list[Visit]] = {
     "/favicon.ico": [redirect("/favicon.ico", "/static/favicon.svg", 301)],
     "/robots.txt": [Visit("/robots.txt", kind="text")],
     "/sitemap.xml": [Visit("/sitemap.xml", kind="xml")],
+    "/sitemaps/{name}": [
+        Visit("/sitemaps/1.xml", kind="xml"),
+        Visit("/sitemaps/2.xml", kind="xml"),
+        html("/sitemaps/999.xml", 404),
+    ],
     "/feed.xml": [Visit("/feed.xml", kind="atom")],
     "/openapi.json": [api("/openapi.json")],
     "/api/docs": [html("/api/docs")],

@@ -204,7 +204,8 @@ def test_the_page_is_bounded_and_continues(
 
 def test_the_page_is_linked_and_in_the_sitemap(client: TestClient) -> None:
     assert 'href="/predictions"' in client.get("/").text
-    assert "/predictions</loc>" in client.get("/sitemap.xml").text
+    assert "/sitemaps/1.xml</loc>" in client.get("/sitemap.xml").text
+    assert "/predictions</loc>" in client.get("/sitemaps/1.xml").text
     spec = client.get("/openapi.json").json()
     operation = spec["paths"]["/api/v1/predictions"]["get"]
     assert {"200", "400", "422"} <= set(operation["responses"])

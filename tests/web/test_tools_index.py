@@ -382,7 +382,7 @@ def test_empty_catalog_and_sample_label(sqlite_runtime: Runtime) -> None:
 def test_nav_and_sitemap_point_at_the_index(catalog: TestClient) -> None:
     home = catalog.get("/").text
     assert '<li><a href="/tools">Tools</a></li>' in home
-    assert "/tools</loc>" in catalog.get("/sitemap.xml").text
+    assert "/tools</loc>" in catalog.get("/sitemaps/1.xml").text
 
 
 def test_the_page_is_shared_and_kept(catalog: TestClient) -> None:

@@ -7,11 +7,12 @@ and critics' one-liners are always escaped.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterable
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from xml.sax.saxutils import escape
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from shiporskip import __version__
@@ -24,6 +25,16 @@ from shiporskip.runtime import Runtime
 from shiporskip.storage.history import Flip, verdict_flips
 from shiporskip.storage.queries import newest_reviewed, tools_by_slug
 from shiporskip.storage.reviews import ToolPanel
+from shiporskip.storage.sitemap import (
+    Ranked,
+    any_tool,
+    category_top,
+    max_tool_id,
+    newest_review,
+    reviewed_in_range,
+    tools_in_range,
+)
+from shiporskip.storage.summaries import newest_seat, read_catalog_counts
 from shiporskip.storage.types import as_utc
 from shiporskip.web.common import compare_path, panel_summaries
 from shiporskip.web.site import SITE_NAME, runtime_of
@@ -211,6 +222,13 @@ def atom_feed(runtime: Runtime, limit: int = FEED_SIZE) -> bytes:
 
 
 # -- the sitemap ---------------------------------------------------------------------------
+#
+# `/sitemap.xml` is a sitemap index (sitemaps.org 0.9) of files of at most
+# `sitemap_urls_per_file` URLs (50,000 by the protocol): first the site's own pages (home,
+# lists, critics, categories), then the tool pages by ranges of tool ids, then the compare
+# pages of the tools in ranges of ids a tenth as wide (each tool adds at most
+# COMPARES_PER_TOOL). A file reads only its own range, so any file, and the index, costs
+# the same in a catalog of any size; a range with no tool left is not listed.
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,66 +237,139 @@ class SitemapUrl:
     lastmod: date | None = None
 
 
-def _newest(moments: Iterable[datetime | None]) -> date | None:
-    known = [as_utc(m) for m in moments if m is not None]
-    return max(known).date() if known else None
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One sitemap file: its number and what it lists."""
+
+    number: int
+    kind: str  # "pages", "tools" or "compare"
+    first: int  # the first page, or the first tool id of the range
+    last: int
 
 
-def compare_pairs(found: list[Reported], per_tool: int = COMPARES_PER_TOOL) -> list[SitemapUrl]:
-    """Canonical compare pages: each reviewed tool with its best-rated reviewed peers."""
-    by_category: dict[str, list[Reported]] = {}
-    for verdict in found:
-        by_category.setdefault(verdict.tool.category, []).append(verdict)
-    pairs: dict[str, SitemapUrl] = {}
-    for peers in by_category.values():
-        # One ranking per category: a tool's best peers are the top of it, minus itself.
-        peers.sort(key=lambda v: (-(v.summary.ship_pct or 0), v.tool.name.lower()))
-        top = peers[: per_tool + 1]
-        for verdict in peers:
-            for peer in [v for v in top if v is not verdict][:per_tool]:
-                path = compare_path(verdict.tool.slug, peer.tool.slug)
-                pairs[path] = SitemapUrl(path, _newest([verdict.reviewed_at, peer.reviewed_at]))
-    return [pairs[p] for p in sorted(pairs)]
+def _day(moment: datetime | None) -> date | None:
+    return as_utc(moment).date() if moment is not None else None
 
 
-def sitemap_urls(runtime: Runtime) -> list[SitemapUrl]:
-    """Every canonical page worth indexing, with the date it last changed where known."""
-    critics = runtime.critics()
-    found = verdicts(runtime, critics)
-    by_slug = {v.tool.slug: v for v in found}
-    tools = runtime.catalog.list()
-    urls = [SitemapUrl("/", _newest(v.reviewed_at for v in found))]
-    urls.append(SitemapUrl("/tools", urls[0].lastmod))
+def site_pages(runtime: Runtime) -> list[SitemapUrl]:
+    """The site's own pages: a few per critic and category, never per tool."""
+    engine = runtime.engine
+    newest = _day(newest_review(engine))
+    urls = [SitemapUrl(path, newest) for path in ("/", "/tools", "/critics")]
     urls += [
-        SitemapUrl(f"/tools/{t.slug}", by_slug[t.slug].reviewed_at.date())
-        if t.slug in by_slug
-        else SitemapUrl(f"/tools/{t.slug}")
-        for t in tools
+        SitemapUrl(f"/critics/{c.id}", _day(newest_seat(engine, c.id))) for c in runtime.critics()
     ]
-    urls += compare_pairs(found)
-    urls.append(SitemapUrl("/critics", urls[0].lastmod))
-    for critic in critics:
-        moments = (v.panel.votes[critic.id].created_at for v in found if critic.id in v.panel.votes)
-        urls.append(SitemapUrl(f"/critics/{critic.id}", _newest(moments)))
-    urls.append(SitemapUrl("/categories", urls[0].lastmod))
-    for slug in sorted({t.category for t in tools}):
-        moments = (v.reviewed_at for v in found if v.tool.category == slug)
-        urls.append(SitemapUrl(f"/categories/{slug}", _newest(moments)))
-    urls.append(SitemapUrl("/methodology"))
-    urls.append(SitemapUrl("/predictions"))
+    urls.append(SitemapUrl("/categories", newest))
+    counts = read_catalog_counts(engine)
+    urls += [
+        SitemapUrl(f"/categories/{slug}", _day(newest_review(engine, slug)))
+        for slug in sorted(slug for slug, n in counts.tools.items() if n > 0)
+    ]
+    urls += [SitemapUrl("/methodology"), SitemapUrl("/predictions")]
     return urls
 
 
-def sitemap_xml(runtime: Runtime) -> bytes:
-    """The sitemap (sitemaps.org 0.9) with absolute URLs from the base_url setting."""
-    base = runtime.settings.base_url.rstrip("/")
-    root = ET.Element("urlset", {"xmlns": SITEMAP_NS})
-    for item in sitemap_urls(runtime):
-        url = _add(root, "url")
-        _add(url, "loc", base + item.path)
-        if item.lastmod is not None:
-            _add(url, "lastmod", item.lastmod.isoformat())
-    return bytes(ET.tostring(root, encoding="utf-8", xml_declaration=True))
+def _per_file(runtime: Runtime) -> int:
+    return int(runtime.settings.sitemap_urls_per_file)
+
+
+def sitemap_parts(runtime: Runtime) -> list[Part]:
+    """Every sitemap file, numbered from 1."""
+    size = _per_file(runtime)
+    width = max(1, size // COMPARES_PER_TOOL)
+    pages = len(site_pages(runtime))
+    top_id = max_tool_id(runtime.engine)
+    parts: list[Part] = []
+
+    def add(kind: str, first: int, last: int) -> None:
+        parts.append(Part(len(parts) + 1, kind, first, last))
+
+    for start in range(0, pages, size):
+        add("pages", start, min(pages, start + size) - 1)
+    for start in range(1, top_id + 1, size):
+        if any_tool(runtime.engine, start, start + size - 1):
+            add("tools", start, start + size - 1)
+    # The one tool of each category that lists no pair of its own (`peers_of`): a range
+    # holding nothing else would be an empty file.
+    categories = {c for (c, v) in read_catalog_counts(runtime.engine).verdicts if v != "none"}
+    silent = {
+        max(t.tool_id for t in top)
+        for c in categories
+        if (top := category_top(runtime.engine, c, COMPARES_PER_TOOL + 1))
+    }
+    for start in range(1, top_id + 1, width):
+        if any_tool(runtime.engine, start, start + width - 1, reviewed=True, besides=silent):
+            add("compare", start, start + width - 1)
+    return parts
+
+
+def peers_of(tool: Ranked, top: Sequence[Ranked], per_tool: int) -> list[Ranked]:
+    """The peers a tool's compare pages pair it with: the best-rated reviewed tools of its
+    category (`top`, the first per_tool + 1), itself left out. A pair of two tools that are
+    both in `top` is listed once, by the tool with the lower id, so every tool lists at
+    least one pair but the one with the highest id in `top`."""
+    inside = any(t.tool_id == tool.tool_id for t in top)
+    peers = [t for t in top if t.tool_id != tool.tool_id][:per_tool]
+    return [t for t in peers if not inside or t.tool_id > tool.tool_id]
+
+
+def _compare_urls(runtime: Runtime, first: int, last: int) -> Iterator[SitemapUrl]:
+    owners = reviewed_in_range(runtime.engine, first, last)
+    tops = {
+        c: category_top(runtime.engine, c, COMPARES_PER_TOOL + 1)
+        for c in sorted({t.category for t in owners})
+    }
+    for tool in owners:
+        for peer in peers_of(tool, tops[tool.category], COMPARES_PER_TOOL):
+            moments = [m for m in (tool.reviewed_at, peer.reviewed_at) if m is not None]
+            yield SitemapUrl(
+                compare_path(tool.slug, peer.slug), _day(max(moments)) if moments else None
+            )
+
+
+def part_urls(runtime: Runtime, part: Part) -> Iterator[SitemapUrl]:
+    """The URLs of one sitemap file, read a batch at a time."""
+    if part.kind == "pages":
+        yield from site_pages(runtime)[part.first : part.last + 1]
+    elif part.kind == "tools":
+        for slug, reviewed_at in tools_in_range(runtime.engine, part.first, part.last):
+            yield SitemapUrl(f"/tools/{slug}", _day(reviewed_at))
+    else:
+        yield from _compare_urls(runtime, part.first, part.last)
+
+
+XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
+
+
+def _base(runtime: Runtime) -> str:
+    return escape(visible_text(runtime.settings.base_url.rstrip("/"), multiline=False))
+
+
+def sitemap_index(runtime: Runtime) -> bytes:
+    """The sitemap index: one entry per sitemap file."""
+    base = _base(runtime)
+    chunks = [XML_HEAD, f'<sitemapindex xmlns="{SITEMAP_NS}">']
+    for part in sitemap_parts(runtime):
+        chunks.append(f"<sitemap><loc>{base}/sitemaps/{part.number}.xml</loc></sitemap>")
+    chunks.append("</sitemapindex>\n")
+    return "".join(chunks).encode()
+
+
+def sitemap_part(runtime: Runtime, number: int) -> bytes | None:
+    """One sitemap file with absolute URLs from the base_url setting; None if no such file.
+
+    Paths are slugs (checked on every write) and fixed words; they are escaped anyway.
+    """
+    part = next((p for p in sitemap_parts(runtime) if p.number == number), None)
+    if part is None:
+        return None
+    base = _base(runtime)
+    chunks = [XML_HEAD, f'<urlset xmlns="{SITEMAP_NS}">']
+    for item in part_urls(runtime, part):
+        lastmod = f"<lastmod>{item.lastmod.isoformat()}</lastmod>" if item.lastmod else ""
+        chunks.append(f"<url><loc>{base}{escape(item.path)}</loc>{lastmod}</url>")
+    chunks.append("</urlset>\n")
+    return "".join(chunks).encode()
 
 
 def robots_txt(runtime: Runtime) -> str:
@@ -310,8 +401,22 @@ def feed(request: Request) -> Response:
 
 @router.get("/sitemap.xml", include_in_schema=False)
 def sitemap(request: Request) -> Response:
-    """The sitemap for search engines."""
-    body = sitemap_xml(runtime_of(request))
+    """The sitemap index for search engines."""
+    body = sitemap_index(runtime_of(request))
+    return Response(
+        body, media_type="application/xml; charset=utf-8", headers={"Cache-Control": CACHE}
+    )
+
+
+@router.get("/sitemaps/{name}", include_in_schema=False)
+def sitemap_file(request: Request, name: str) -> Response:
+    """One file of the sitemap: `/sitemaps/N.xml`."""
+    number = name.removesuffix(".xml")
+    body = None
+    if name.endswith(".xml") and number.isdigit() and len(number) < 7:
+        body = sitemap_part(runtime_of(request), int(number))
+    if body is None:
+        raise HTTPException(404, "No such sitemap file; /sitemap.xml lists them.")
     return Response(
         body, media_type="application/xml; charset=utf-8", headers={"Cache-Control": CACHE}
     )
