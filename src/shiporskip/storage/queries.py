@@ -430,7 +430,7 @@ def panel_heads(
         .where(reviewed)
         .where(tool_panels.c.reported >= min_reported)
         .where(gap <= 1)
-        .order_by(gap, tools.c.slug)
+        .order_by(gap, tool_panels.c.sort_name, tool_panels.c.name)
         .limit(splits)
     )
     with engine.connect() as conn:

@@ -12,7 +12,8 @@ too):
   panel verdict, summed from `panel_seats` (one row per tool and critic whose review counts,
   written by `refresh_panels` next to `tool_panels`, which this revision back-fills);
 - `model_usage` and `model_tools`: review attempts, tokens and cost per model, critic and
-  outcome, and how many tools each model reviewed (triggers on `reviews`).
+  outcome, and how many tools each model reviewed (triggers on `reviews`);
+- an index on `tool_panels` for the home page's closest votes (gap, then name).
 
 On PostgreSQL every counter trigger first takes one transaction-scoped advisory lock, so
 writers of the summaries queue instead of deadlocking on counter rows updated in different
@@ -277,8 +278,15 @@ def _create_triggers() -> None:
         )
 
 
+# The home page's biggest splits: closest votes first, then by name (an index walk).
+SPLIT_INDEX = (
+    "CREATE INDEX ix_tool_panels_split ON tool_panels ((abs(ships - skips)), sort_name, name)"
+)
+
+
 def upgrade() -> None:
     _create_tables()
+    op.execute(SPLIT_INDEX)
     _backfill()
 
 
@@ -321,6 +329,7 @@ def downgrade() -> None:
         for table in COUNTERS:
             for event in ("insert", "delete", "update"):
                 op.execute(f"DROP TRIGGER {table}_summary_{event}")
+    op.execute("DROP INDEX ix_tool_panels_split")
     for table in (
         "model_tools",
         "model_usage",
