@@ -153,3 +153,23 @@ def test_renaming_back_and_a_new_tool_take_old_slugs_over(runtime: Runtime) -> N
     assert runtime.catalog.moved("b") == "beta", "the slug moves with its newest owner"
     runtime.catalog.remove("beta")
     assert runtime.catalog.moved("b") is None, "a removed tool leaves no redirect"
+
+
+def test_a_stored_row_is_validated_once_and_a_changed_row_read_anew(runtime: Runtime) -> None:
+    store = runtime.catalog
+    store.add(make_tool("Alpha", category="models"))
+    store.add(make_tool("Bravo", category="models"))
+    first = store.get("alpha")
+    # The same row again is the tool validated before (pages read the same rows each time).
+    assert store.get("alpha") is first
+    assert store.get_all(["bravo", "alpha"])[1] is first
+    # A row changed behind the store's back (no updated_at either) is read as it now is,
+    # cleaned as any stored row is.
+    with runtime.engine.begin() as conn:
+        conn.execute(
+            sa.update(tools).where(tools.c.slug == "alpha").values(tagline="New\u202e tagline")
+        )
+    assert store.get("alpha").tagline == "New tagline"
+    assert [t.slug for t in store.get_all(["bravo", "alpha"])] == ["bravo", "alpha"]
+    with pytest.raises(NotFoundError, match="charlie"):
+        store.get_all(["alpha", "charlie"])

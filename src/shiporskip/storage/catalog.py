@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import difflib
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -54,26 +55,45 @@ def _row_values(tool: Tool) -> dict[str, Any]:
     }
 
 
+# Validated tools by everything they are built from: validating a stored row costs more
+# than reading it, and pages read the same rows on every request. A changed row is a new
+# key, so nothing kept is ever stale; the oldest entries go first past the bound.
+_VALIDATED: dict[str, Tool] = {}
+_VALIDATED_MAX = 2048
+_VALIDATED_LOCK = threading.Lock()
+
+
 def row_to_tool(row: Any) -> Tool:
     """Rebuild the domain object from a stored row."""
-    return Tool.from_stored(
-        {
-            "slug": row.slug,
-            "name": row.name,
-            "aliases": row.aliases,
-            "vendor": row.vendor,
-            "homepage": row.homepage,
-            "category": row.category,
-            "tagline": row.tagline,
-            "description": row.description,
-            "licence": row.licence,
-            "open_weights": row.open_weights,
-            "links": row.links,
-            "launch_date": row.launch_date,
-            "pricing": row.pricing,
-            "sample": row.is_sample,
-        }
-    )
+    data = _stored_data(row)
+    key = repr(data)
+    found = _VALIDATED.get(key)
+    if found is None:
+        found = Tool.from_stored(data)
+        with _VALIDATED_LOCK:
+            if len(_VALIDATED) >= _VALIDATED_MAX:
+                del _VALIDATED[next(iter(_VALIDATED))]
+            _VALIDATED[key] = found
+    return found
+
+
+def _stored_data(row: Any) -> dict[str, Any]:
+    return {
+        "slug": row.slug,
+        "name": row.name,
+        "aliases": row.aliases,
+        "vendor": row.vendor,
+        "homepage": row.homepage,
+        "category": row.category,
+        "tagline": row.tagline,
+        "description": row.description,
+        "licence": row.licence,
+        "open_weights": row.open_weights,
+        "links": row.links,
+        "launch_date": row.launch_date,
+        "pricing": row.pricing,
+        "sample": row.is_sample,
+    }
 
 
 # Built once per process: building a statement costs more than running it on a small table.

@@ -99,7 +99,11 @@ def _record(row: Any) -> ReviewRecord:
     )
 
 
-_SELECT = sa.select(reviews, tools.c.slug).join(tools, tools.c.id == reviews.c.tool_id)
+# Every column `_record` reads: not `parsed`, the draft again as JSON, which would be
+# decoded for each row and never used.
+_SELECT = sa.select(*(c for c in reviews.c if c.name != "parsed"), tools.c.slug).join(
+    tools, tools.c.id == reviews.c.tool_id
+)
 # What the panel read model needs of an attempt: no texts, no raw output.
 _ATTEMPT_COLUMNS = (
     reviews.c.id,
