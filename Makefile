@@ -70,10 +70,12 @@ test: lint typecheck unit  ## Set up and run the whole test suite (what CI runs)
 screenshots: setup-dev  ## Refresh docs/screenshots from the browser tests
 	SHIPORSKIP_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/pytest -q tests/browser
 
+# `make bench` runs every part and writes docs/BENCHMARKS.md; `make bench BENCH="render
+# cache-mix"` runs some parts and only prints them (names: `python -m bench --help` lists).
 bench: setup-dev  ## Run the benchmark suite; writes docs/BENCHMARKS.md
 	@command -v wrk >/dev/null || { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && \
 		apt-get install -y -q wrk; } || echo "No wrk: page figures come from the Python client only"
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench $(BENCH)
 
 clean:
 	rm -rf $(TOOLS) .venv .pytest_cache .mypy_cache .ruff_cache

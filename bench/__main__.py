@@ -9,11 +9,25 @@ from __future__ import annotations
 import os
 import platform
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import memory, pages, panel_latency, scale, votes_load
+from bench import (
+    cache_mix,
+    catalog_scale,
+    cli_start,
+    memory,
+    nginx_cache,
+    pages,
+    panel_latency,
+    render,
+    scale,
+    shared_pages,
+    votes_load,
+)
 
 OUT = Path(__file__).parents[1] / "docs" / "BENCHMARKS.md"
 
@@ -23,30 +37,8 @@ def machine() -> str:
     return f"{platform.system()} {platform.machine()}, {cpus} CPUs, Python {sys.version.split()[0]}"
 
 
-def main() -> None:
-    panel = panel_latency.run()
+def votes_section(results: list[dict[str, Any]]) -> list[str]:
     lines = [
-        "# Benchmarks",
-        "",
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()} with `make bench`.",
-        "Every figure is a ratio measured side by side in one run.",
-        "",
-        "## Panel latency",
-        "",
-        "A local OpenAI-compatible server answers each critic after its own latency "
-        "(0.25–0.70 s). Ratio = panel wall time / slowest single call (1.0 is perfect "
-        "concurrency, 7.0 fully serial). Target ≤ 1.15.",
-        "",
-        "| Measure | Ratio |",
-        "|---|---|",
-        f"| Seven-critic panel, best of 5 | {panel['panel_ratio']:.3f} |",
-        f"| Seven-critic panel, median of 5 | {panel['panel_ratio_median']:.3f} |",
-        f"| Two unreviewed tools (14 calls, concurrency {panel['compare_concurrency']}) / "
-        f"best possible schedule ({panel['compare_ideal_s']:.2f} s) | "
-        f"{panel['compare_ratio_vs_ideal']:.3f} |",
-        "",
-    ]
-    lines += [
         "## Community votes under load",
         "",
         "A separate client process runs 60 concurrent voters; each casts, changes and "
@@ -58,22 +50,63 @@ def main() -> None:
         "| Database | Requests | 5xx | Counts match replay | Votes/s ÷ /healthz/s |",
         "|---|---|---|---|---|",
     ]
-    for result in votes_load.run():
+    for result in results:
         lines.append(
             f"| {result['database']} | {result['requests']} | {result['server_errors']} | "
             f"{'yes' if result['counts_match'] else 'NO'} | {result['ratio']:.2f} |"
         )
-    lines.append("")
-    served = pages.run()
-    lines += page_section(served)
+    return [*lines, ""]
+
+
+def served_sections(served: list[dict[str, Any]]) -> list[str]:
+    """Page serving, and the memory the server workers reached while serving."""
     peaks = {
         f"one server worker after the page load (`--workers {w['workers']}`)": w["worker_peak_rss"]
         for w in served
     }
-    lines += memory_section(memory.run(peaks))
-    lines += scale_section(scale.run())
+    return page_section(served) + memory_section(memory.run(peaks))
+
+
+# name -> (measure, markdown): `python -m bench NAME ...` runs some, and prints them.
+PARTS: dict[str, tuple[Callable[[], Any], Callable[[Any], list[str]]]] = {
+    "panel": (panel_latency.run, panel_latency.section),
+    "cli": (cli_start.run, cli_start.section),
+    "votes": (votes_load.run, votes_section),
+    "cache-mix": (cache_mix.run, cache_mix.section),
+    "shared-pages": (shared_pages.run, shared_pages.section),
+    "render": (render.run, render.section),
+    "nginx": (nginx_cache.run, nginx_cache.section),
+    "pages": (pages.run, served_sections),
+    "catalog-scale": (catalog_scale.run, catalog_scale.section),
+    "scale": (scale.run, lambda result: scale_section(result)),
+}
+
+
+def main(names: list[str]) -> None:
+    if names in (["--help"], ["-h"]):
+        print(f"python -m bench [PART ...]; parts: {', '.join(PARTS)}")
+        return
+    unknown = [n for n in names if n not in PARTS]
+    if unknown:
+        raise SystemExit(f"Unknown benchmark {', '.join(unknown)}; choose from {', '.join(PARTS)}")
+    chosen = names or list(PARTS)
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()} with `make bench`.",
+        "Every figure is a ratio measured side by side in one run.",
+        "",
+    ]
+    for name in chosen:
+        measure, markdown = PARTS[name]
+        started = time.monotonic()
+        part = markdown(measure())
+        print("\n".join(part), flush=True)
+        print(f"({name}: {time.monotonic() - started:.0f} s)", file=sys.stderr, flush=True)
+        lines += part
+    if names:
+        return  # a subset is printed, never written over the whole suite's figures
     OUT.write_text("\n".join(lines), encoding="utf-8")
-    print("\n".join(lines))
 
 
 ENDPOINTS = (
@@ -223,4 +256,4 @@ def memory_section(result: dict[str, Any]) -> list[str]:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
