@@ -33,6 +33,7 @@ HEAVY = (
     "shiporskip.web",
     "shiporskip.panel",
     "shiporskip.llm",
+    "rich.console",  # made on first print; version and --help print with typer
 )
 
 PROBE = """

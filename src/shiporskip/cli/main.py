@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Annotated, ClassVar
 import typer
 
 from shiporskip import __version__
-from shiporskip.cli.common import cells, console, err_console, print_json, runtime, settings_from
+from shiporskip.cli import common
+from shiporskip.cli.common import cells, print_json, runtime, settings_from
 from shiporskip.cli.lazy import Lazy, LazyGroup
 from shiporskip.errors import UserError
 
@@ -190,7 +191,7 @@ def settings_cmd(
         table.add_column(column)
     for row in settings_table():
         table.add_row(*cells(row.name, row.env, values[row.name]))
-    console.print(table, markup=False)
+    common.console.print(table, markup=False)
 
 
 @app.command("serve")
@@ -223,20 +224,20 @@ def serve(
         if settings.load_sample:
             tools_added, reviews_added = load_samples_if_empty(rt)
             if tools_added:
-                console.print(
+                common.console.print(
                     f"Loaded the sample content: {tools_added} tools and {reviews_added} "
                     "reviews, marked as sample data."
                 )
         listen = f"http://{settings.host}:{settings.port}"
         if ":" in settings.host:
             listen = f"http://[{settings.host.strip('[]')}]:{settings.port}"
-        console.print(
+        common.console.print(
             f"shiporskip is serving at {listen}, links use {settings.base_url}  (Ctrl+C to stop)",
             markup=False,
         )
         warning = base_url_warning(settings)
         if warning:
-            err_console.print(f"Warning: {warning}", markup=False)
+            common.err_console.print(f"Warning: {warning}", markup=False)
         options = {
             "host": settings.host,
             "port": settings.port,
@@ -291,7 +292,7 @@ def db_upgrade(ctx: typer.Context) -> None:
 
     with runtime(ctx) as rt:
         revision = migrate.current_revision(rt.engine)
-    console.print(f"Database is at revision {revision} (latest).", markup=False)
+    common.console.print(f"Database is at revision {revision} (latest).", markup=False)
 
 
 @sample_app.command("load")
@@ -306,13 +307,13 @@ def sample_load(ctx: typer.Context) -> None:
         tools_added, reviews_added = load_sample_into_empty(rt)
         total = rt.catalog.count()
     if tools_added:
-        console.print(
+        common.console.print(
             f"Loaded the sample content: {tools_added} tools and {reviews_added} reviews, "
             "marked as sample data.",
             markup=False,
         )
     else:
-        console.print(f"The sample content is already loaded ({total} tools).", markup=False)
+        common.console.print(f"The sample content is already loaded ({total} tools).", markup=False)
 
 
 @db_app.command("status")
@@ -335,7 +336,7 @@ def db_status(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         print_json(status)
         return
     for key, value in status.items():
-        console.print(f"{key}: {value}", markup=False)
+        common.console.print(f"{key}: {value}", markup=False)
 
 
 @categories_app.command("list")
@@ -369,7 +370,7 @@ def categories_list(as_json: JsonOpt = False) -> None:
         table.add_column(column)
     for c in CATEGORIES:
         table.add_row(*cells(c.slug, c.name, ", ".join(c.aliases)))
-    console.print(table, markup=False)
+    common.console.print(table, markup=False)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -378,10 +379,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = command.main(args=argv, prog_name="shiporskip", standalone_mode=False)
     except UserError as exc:
-        err_console.print(f"Error: {exc}", markup=False)
+        common.err_console.print(f"Error: {exc}", markup=False)
         return 1
     except typer.Abort:
-        err_console.print("Aborted.")
+        common.err_console.print("Aborted.")
         return 1
     except typer.exceptions.TyperException as exc:
         # Usage errors (unknown command, bad option value) carry their own message and code.
