@@ -25,7 +25,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,8 +120,8 @@ class Load:
     """The read-and-vote load through nginx, and the kills it triggers part-way."""
 
     base: str
-    kill_node: Any  # called once, a third of the way in
-    kill_worker: Any  # coroutine function, started a tenth of the way in
+    kill_node: Callable[[], None]  # called once, a third of the way in
+    kill_worker: Callable[[], Coroutine[Any, Any, None]]  # started a tenth of the way in
     log: list[Outcome] = field(default_factory=list)
     in_flight: dict[int, str] = field(default_factory=dict)
     in_flight_at_kill: dict[str, int] = field(default_factory=dict)
