@@ -196,8 +196,9 @@ class PageCache:
                 headers = MutableHeaders(raw=list(message["headers"]))
                 if state.get(NEW_VOTER_STATE) and state.get(VOTER_STATE):
                     headers.append("set-cookie", voter_cookie(self.runtime, state[VOTER_STATE]))
-                stored = "private" in headers.get("cache-control", "")
-                if (personal or "set-cookie" in headers) and not stored:
+                said = headers.get("cache-control", "")
+                kept_to_one = "private" in said or "no-store" in said
+                if (personal or "set-cookie" in headers) and not kept_to_one:
                     headers["cache-control"] = "private, no-store"
                 message = {**message, "headers": headers.raw}
             await send(message)
