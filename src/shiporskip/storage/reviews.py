@@ -148,15 +148,16 @@ def _attempt(
     is_sample: bool,
 ) -> Attempt:
     ok = status == "ok" and verdict is not None
+    # Positional: pages build dozens of these per request (Attempt's field order).
     return Attempt(
-        id=id_,
-        critic_id=critic_id,
-        ok=ok,
-        verdict=Verdict(verdict) if ok and verdict is not None else None,
-        score=score if ok else None,
-        created_at=created_at or datetime.now(UTC),
-        model=model_label(model, provider),
-        is_sample=bool(is_sample),
+        id_,
+        critic_id,
+        ok,
+        Verdict(verdict) if ok and verdict is not None else None,
+        score if ok else None,
+        created_at or datetime.now(UTC),
+        model_label(model, provider),
+        bool(is_sample),
     )
 
 
@@ -393,7 +394,10 @@ def panels(engine: Engine, slugs: Iterable[str] | None = None) -> dict[str, Tool
     out: dict[str, ToolPanel] = {}
     with engine.connect() as conn:
         for row in conn.execute(query, params):
-            out.setdefault(row.slug, ToolPanel(row.slug)).attempts.append(_attempt_of_row(row))
+            panel = out.get(row.slug)
+            if panel is None:
+                panel = out[row.slug] = ToolPanel(row.slug)
+            panel.attempts.append(_attempt_of_row(row))
     return out
 
 
