@@ -178,10 +178,13 @@ def run_one(kind: str, big: int, small: int) -> dict[str, Any]:
     return result
 
 
-def run(big: int = BIG, small: int = SMALL, postgres: bool = True) -> dict[str, Any]:
+def run(
+    big: int = BIG, small: int = SMALL, postgres: bool = True, sqlite: bool = True
+) -> dict[str, Any]:
     """Ratios (big / small catalog) per page on SQLite and PostgreSQL; target <= 2."""
     out: dict[str, Any] = {"tools": big, "small": small, "target": TARGET}
-    for kind in ("sqlite", "postgresql") if postgres else ("sqlite",):
+    kinds = [k for k, wanted in (("sqlite", sqlite), ("postgresql", postgres)) if wanted]
+    for kind in kinds:
         out[kind] = run_one(kind, big, small)
     out["met"] = all(
         ratio <= TARGET
@@ -245,8 +248,9 @@ def main() -> None:
     parser.add_argument("--tools", type=int, default=BIG, help="size of the big catalog")
     parser.add_argument("--small", type=int, default=SMALL, help="size of the small catalog")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     args = parser.parse_args()
-    result = run(args.tools, args.small, not args.no_postgres)
+    result = run(args.tools, args.small, not args.no_postgres, not args.no_sqlite)
     print(json.dumps(result, indent=2))
     print("\n".join(section(result)))
 

@@ -3,6 +3,7 @@ kind of write, on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,7 +11,8 @@ from alembic import command
 
 from shiporskip.domain.panel import read_panel
 from shiporskip.domain.reviews import ReviewRecord
-from shiporskip.runtime import Runtime
+from shiporskip.runtime import Runtime, open_runtime
+from shiporskip.settings import load_settings
 from shiporskip.storage import migrate
 from shiporskip.storage.reviews import attempts_by_tool
 from shiporskip.storage.schema import (
@@ -23,6 +25,7 @@ from shiporskip.storage.schema import (
     tool_panels,
     tools,
 )
+from tests.conftest import postgres_schema_url
 from tests.factories import make_tool, review_record
 
 FREE = {"entry": "free"}
@@ -180,3 +183,26 @@ def test_the_migration_back_fills_the_summaries(runtime: Runtime) -> None:
     assert_in_step(runtime)
     runtime.reviews.add(_record("alpha", "buyer", "ship"), runtime.catalog.tool_id("alpha"))
     assert_in_step(runtime)
+
+
+def test_summary_writers_in_another_schema_never_wait(isolated_env: Path) -> None:
+    """PostgreSQL: the counters' advisory lock is per schema, so a long write to one
+    catalog (a bulk import) holds up no catalog in another schema of the database."""
+    first, second = postgres_schema_url(), postgres_schema_url()
+    runtimes = [
+        open_runtime(load_settings(overrides={"database_url": next(urls)}))
+        for urls in (first, second)
+    ]
+    try:
+        busy, other = runtimes
+        with busy.engine.begin() as held:
+            busy.catalog.insert(held, make_tool("Held"))  # the lock is now taken
+            with other.engine.begin() as conn:
+                conn.execute(sa.text("SET LOCAL lock_timeout = '5s'"))
+                other.catalog.insert(conn, make_tool("Free"))
+        assert busy.catalog.count() == other.catalog.count() == 1
+    finally:
+        for rt in runtimes:
+            rt.close()
+        first.close()
+        second.close()

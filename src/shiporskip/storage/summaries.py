@@ -1,7 +1,8 @@
 """Summaries of the whole catalog (migration 0020): what pages that count every tool read.
 
 Database triggers keep the counters (`tool_counts`, `panel_counts`, `critic_totals`,
-`model_usage`, `model_tools`) in the writing transaction. `panel_seats` is the one summary
+`model_usage`, `model_tools`) in the writing transaction; `rebuild_counters` computes them
+again from scratch. `panel_seats` is the one summary
 written from Python: each critic's counted review of each tool, from the panel read model,
 replaced by `refresh_panels` for the tools it recomputes; its trigger sums it into
 `critic_totals`.
@@ -20,9 +21,13 @@ from sqlalchemy.engine import Connection, Engine
 from shiporskip.domain.panel import Attempt, read_panel
 from shiporskip.storage.schema import (
     critic_totals,
+    model_tools,
+    model_usage,
     panel_counts,
     panel_seats,
+    reviews,
     tool_counts,
+    tool_panels,
     tools,
 )
 
@@ -75,6 +80,70 @@ def write_seats(
             rows = []
     if rows:
         conn.execute(sa.insert(panel_seats), rows)
+
+
+def _count_if(condition: Any) -> Any:
+    return sa.func.sum(sa.case((condition, 1), else_=0))
+
+
+def rebuild_counters(conn: Connection) -> None:
+    """Every counter computed again from the rows it sums, inside the caller's transaction:
+    the back-fill of migration 0020, and what a bulk load that ran without triggers calls
+    after writing its rows and `refresh_panels`."""
+    t, p, s, r = tools.c, tool_panels.c, panel_seats.c, reviews.c
+    verdict = sa.case(
+        (p.ship_pct.is_(None), "none"),
+        (p.ship_pct > 50, "ship"),
+        (p.ship_pct < 50, "skip"),
+        else_="split",
+    )
+    ok = r.status == "ok"
+    fills: list[tuple[sa.Table, sa.Select[Any]]] = [
+        (
+            tool_counts,
+            sa.select(t.category, t.entry, t.is_sample, sa.func.count()).group_by(
+                t.category, t.entry, t.is_sample
+            ),
+        ),
+        (
+            panel_counts,
+            sa.select(p.category, verdict, sa.func.count()).group_by(p.category, verdict),
+        ),
+        (
+            critic_totals,
+            sa.select(
+                s.critic_id,
+                s.category,
+                sa.func.count(),
+                _count_if(s.verdict == "ship"),
+                _count_if(s.panel_verdict == s.verdict),
+                _count_if(s.panel_verdict != "split"),
+                _count_if(s.panel_verdict == "split"),
+            ).group_by(s.critic_id, s.category),
+        ),
+        (
+            model_usage,
+            sa.select(
+                r.provider,
+                r.model,
+                r.critic_id,
+                ok,
+                sa.func.count(),
+                sa.func.coalesce(sa.func.sum(r.input_tokens), 0),
+                sa.func.coalesce(sa.func.sum(r.output_tokens), 0),
+                sa.func.coalesce(sa.func.sum(r.cost_usd), 0.0),
+            ).group_by(r.provider, r.model, r.critic_id, ok),
+        ),
+        (
+            model_tools,
+            sa.select(r.provider, r.model, sa.func.count(sa.distinct(r.tool_id))).group_by(
+                r.provider, r.model
+            ),
+        ),
+    ]
+    for table, query in fills:
+        conn.execute(sa.delete(table))
+        conn.execute(sa.insert(table).from_select([c.name for c in table.c], query))
 
 
 # -- reads ---------------------------------------------------------------------------------

@@ -38,8 +38,9 @@ down_revision = "0019"
 branch_labels = None
 depends_on = None
 
-# The advisory lock every summary writer takes first on PostgreSQL ("shiporskip summaries").
-LOCK = 7_245_320_020
+# The advisory lock every summary writer takes first on PostgreSQL: one per schema, so
+# catalogs in other schemas of the same database never wait on it.
+LOCK = "pg_advisory_xact_lock(72450020, hashtext(current_schema()))"
 
 VERDICT = (
     "CASE WHEN {r}.ship_pct IS NULL THEN 'none' WHEN {r}.ship_pct > 50 THEN 'ship' "
@@ -124,7 +125,7 @@ MODEL_TOOLS_SQLITE_GONE = (
 MODEL_TOOLS_PG_GONE = f"""
 CREATE FUNCTION summary_model_tools_gone() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_advisory_xact_lock({LOCK});
+    PERFORM {LOCK};
     UPDATE model_tools m SET tools = m.tools - d.n
     FROM (
         SELECT g.provider, g.model, count(DISTINCT g.tool_id) AS n FROM gone g
@@ -154,7 +155,7 @@ def _pg_function(table: str) -> str:
     return f"""
 CREATE FUNCTION summary_{table}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_advisory_xact_lock({LOCK});
+    PERFORM {LOCK};
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         {_upsert(table, "-", "OLD")};
     END IF;
@@ -288,30 +289,17 @@ def upgrade() -> None:
     _create_tables()
     op.execute(SPLIT_INDEX)
     _backfill()
+    _create_triggers()
 
 
 def _backfill() -> None:
-    """Counters from the rows already stored, then the triggers, then the seats (through
-    their trigger) from the panel read model over every stored attempt."""
-    from shiporskip.storage.summaries import write_seats
+    """Seats from the panel read model over every stored attempt, then every counter from
+    the rows it sums; the triggers come after, so nothing is counted twice."""
+    from shiporskip.storage.summaries import rebuild_counters, write_seats
 
     bind = op.get_bind()
-    for table, (target, keys, sums) in COUNTERS.items():
-        if table == "panel_seats":
-            continue
-        key_sql = [e.format(r="s") for e in keys.values()]
-        sum_sql = [f"sum({e.format(r='s')})" for e in sums.values()]
-        op.execute(
-            f"INSERT INTO {target} ({', '.join([*keys, *sums])}) "
-            f"SELECT {', '.join(key_sql + sum_sql)} FROM {table} s "
-            f"GROUP BY {', '.join(key_sql)}"
-        )
-    op.execute(
-        "INSERT INTO model_tools (provider, model, tools) "
-        "SELECT provider, model, count(DISTINCT tool_id) FROM reviews GROUP BY provider, model"
-    )
-    _create_triggers()
     write_seats(bind, None)
+    rebuild_counters(bind)
 
 
 def downgrade() -> None:
