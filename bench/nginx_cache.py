@@ -234,25 +234,30 @@ def _wait_ready(url: str, proc: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def _server(command: list[str], env: dict[str, str]) -> Iterator[None]:
-    """A server process started with `--port N` in its command, until /healthz answers."""
+def _server(command: list[str], env: dict[str, str]) -> Iterator[int]:
+    """A server process started with `--port N` in its command, until /healthz answers;
+    yields its pid."""
     port = command[command.index("--port") + 1]
     proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_ready(f"http://127.0.0.1:{port}/healthz", proc)
-        yield
+        yield proc.pid
     finally:
         proc.terminate()
         proc.wait(timeout=30)
 
 
-def wrk(url: str, headers: dict[str, str], warm: bool = True) -> dict[str, Any]:
+def wrk(
+    url: str, headers: dict[str, str], warm: bool = True, warm_only: bool = False
+) -> dict[str, Any]:
     """Requests per second from wrk (one thread, CONCURRENCY connections), after a warm-up."""
     args = ["wrk", "-t1", f"-c{CONCURRENCY}", "--timeout", "30s"]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
-    if warm:
+    if warm or warm_only:
         subprocess.run([*args, f"-d{WARMUP}s", url], capture_output=True, check=True)
+    if warm_only:
+        return {}
     out = subprocess.run(
         [*args, f"-d{SECONDS}s", url], capture_output=True, text=True, check=True
     ).stdout
@@ -260,7 +265,18 @@ def wrk(url: str, headers: dict[str, str], warm: bool = True) -> dict[str, Any]:
     if rps is None:
         raise RuntimeError(f"unexpected wrk output:\n{out}")
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    return {"rps": float(rps.group(1)), "bad_status": int(bad.group(1)) if bad else 0}
+    done = re.search(r"(\d+) requests in", out)
+    return {
+        "rps": float(rps.group(1)),
+        "requests": int(done.group(1)) if done else 0,
+        "bad_status": int(bad.group(1)) if bad else 0,
+    }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _visitor(base: str) -> dict[str, str]:
@@ -283,6 +299,10 @@ def run() -> dict[str, Any]:
         static.mkdir()
         env = {k: v for k, v in os.environ.items() if not k.startswith("SHIPORSKIP_")}
         ports = {name: free_port() for name in TARGETS}
+
+        def port_of(name: str) -> list[str]:
+            return ["--port", str(ports[name])]
+
         env.update(
             SHIPORSKIP_DATA_DIR=str(root / "data"),
             SHIPORSKIP_LOG_LEVEL="warning",
@@ -293,13 +313,12 @@ def run() -> dict[str, Any]:
         uvicorn += ["--no-proxy-headers", "--log-level", "warning"]
         with contextlib.ExitStack() as stack:
             # `serve` first: it migrates and loads the sample into the empty data dir.
-            stack.enter_context(_server([script, "serve", "--port", str(ports["app"])], env))
+            pids = {"app": stack.enter_context(_server([script, "serve", *port_of("app")], env))}
             for name, options in (
                 ("asyncio_h11", ["--loop", "asyncio", "--http", "h11"]),
                 ("uvloop_httptools", ["--loop", "uvloop", "--http", "httptools"]),
             ):
-                command = [*uvicorn, *options, "--port", str(ports[name])]
-                stack.enter_context(_server(command, env))
+                pids[name] = stack.enter_context(_server([*uvicorn, *options, *port_of(name)], env))
             app = f"http://127.0.0.1:{ports['app']}"
             visitor = _visitor(app)
             headers: dict[str, dict[str, str]] = {}
@@ -337,21 +356,38 @@ def run() -> dict[str, Any]:
             rounds: dict[str, dict[str, list[float]]] = {
                 name: {t: [] for t in TARGETS} for name in PAGES
             }
+            # The app servers' own CPU time per request: less moved by other work on the
+            # machine than their rate, so the event loop and parser are compared by it too.
+            cpu: dict[str, dict[str, list[float]]] = {
+                name: {t: [0.0, 0.0] for t in pids} for name in PAGES
+            }
             for number in range(ROUNDS):
                 for name in PAGES:
                     for target in TARGETS:
-                        figure = wrk(urls[name][target], visitor, warm=number == 0)
+                        if number == 0:
+                            wrk(urls[name][target], visitor, warm_only=True)
+                        used = cpu_seconds(pids[target]) if target in pids else 0.0
+                        figure = wrk(urls[name][target], visitor, warm=False)
                         if figure["bad_status"]:
                             raise RuntimeError(f"{target} {name}: {figure['bad_status']} bad")
                         rounds[name][target].append(figure["rps"])
+                        if target in pids:
+                            cpu[name][target][0] += cpu_seconds(pids[target]) - used
+                            cpu[name][target][1] += figure["requests"]
             nginx.stop()
             served = nginx.cache_statuses(ports["proxy_cache"])
     best = {name: {t: max(r) for t, r in by.items()} for name, by in rounds.items()}
+    per_cpu = {
+        name: {t: done / max(seconds, 1e-9) for t, (seconds, done) in by.items()}
+        for name, by in cpu.items()
+    }
     ratios = {
         name: {
             "proxy_cache/static": b["proxy_cache"] / b["static"],
             "app/static": b["app"] / b["static"],
             "uvloop_httptools/asyncio_h11": b["uvloop_httptools"] / b["asyncio_h11"],
+            "uvloop_httptools/asyncio_h11 per CPU second": per_cpu[name]["uvloop_httptools"]
+            / per_cpu[name]["asyncio_h11"],
         }
         for name, b in best.items()
     }
@@ -364,6 +400,7 @@ def run() -> dict[str, Any]:
         "served_from_nginx_cache": sum(served.get(s, 0) for s in CACHED) / total if total else 0,
         "rounds": rounds,
         "best_rps": best,
+        "requests_per_cpu_second": per_cpu,
         "ratios": ratios,
     }
 
@@ -385,14 +422,15 @@ def section(result: dict[str, Any]) -> list[str]:
         return [*lines, f"Not measured: {result['skipped']}.", ""]
     lines += [
         "| Page | static req/s | proxy_cache ÷ static | app alone ÷ static "
-        "| uvloop+httptools ÷ asyncio+h11 |",
-        "|---|---|---|---|---|",
+        "| uvloop+httptools ÷ asyncio+h11, req/s | the same, requests per server CPU second |",
+        "|---|---|---|---|---|---|",
     ]
     for name, best in result["best_rps"].items():
         ratio = result["ratios"][name]
         lines.append(
             f"| {name} | {best['static']:,.0f} | {ratio['proxy_cache/static']:.2f} "
-            f"| {ratio['app/static']:.3f} | {ratio['uvloop_httptools/asyncio_h11']:.2f} |"
+            f"| {ratio['app/static']:.3f} | {ratio['uvloop_httptools/asyncio_h11']:.2f} "
+            f"| {ratio['uvloop_httptools/asyncio_h11 per CPU second']:.2f} |"
         )
     statuses = ", ".join(f"{k} {v:,}" for k, v in sorted(result["nginx_cache_statuses"].items()))
     control = {h["cache-control"] for h in result["page_headers"].values()}
