@@ -43,6 +43,7 @@ SAMPLE_PARAMS = {
     "submission_id": "1",
     "action": "reject",
     "job_id": "1",
+    "name": "1.xml",
 }
 # Mounts answer every path beneath them.
 MOUNTS = {"/static": "/static/site.css", "/static/swagger-ui": "/static/swagger-ui/swagger-ui.css"}
