@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from shiporskip.domain.text import name_key
 from shiporskip.domain.tools import Tool
@@ -57,18 +56,3 @@ def comparisons_for(runtime: Runtime, tool: Tool, limit: int = 3) -> list[tuple[
         a, b = sorted((tool.slug, slug))
         pairs.append((a, b))
     return pairs
-
-
-def nearest_competitors(runtime: Runtime, tool: Tool, limit: int = 3) -> list[str]:
-    """Named competitors that are reviewed, then reviewed tools of the same category."""
-    return [b if a == tool.slug else a for a, b in comparisons_for(runtime, tool, limit)]
-
-
-def first_reviewed_between(runtime: Runtime, start: datetime, end: datetime) -> list[str]:
-    """Tools whose first successful review falls in [start, end)."""
-    out = []
-    for slug, panel in panels(runtime.engine).items():
-        times = [v.created_at for v in panel.votes.values()]
-        if times and start <= min(times) < end:
-            out.append(slug)
-    return out

@@ -11,11 +11,11 @@ from alembic import command
 from shiporskip.domain.reviews import ReviewRecord
 from shiporskip.runtime import Runtime
 from shiporskip.storage import migrate
+from shiporskip.storage.peers import similar_peers
 from shiporskip.storage.queries import (
     category_ranking,
     category_totals,
     search_candidates,
-    similar_tools,
 )
 from shiporskip.storage.reviews import panels
 from shiporskip.storage.schema import tool_panels, tools
@@ -127,7 +127,7 @@ def test_rankings_read_the_summaries(runtime: Runtime) -> None:
     assert category_ranking(runtime.engine, "models", 2, 2) == ["bravo", "alpha"]
     assert category_ranking(runtime.engine, "models", 2, 4) == ["echo"]
     # The tool page's order: ship % above zero first, everything else by name.
-    assert [s for s, _ in similar_tools(runtime.engine, "models", "delta", 10)] == [
+    assert [p.slug for p in similar_peers(runtime.engine, "models", "delta", 10)] == [
         "charlie",
         "alpha",
         "bravo",

@@ -150,8 +150,3 @@ def homepage_key(url: str) -> str:
     for suffix in ("/index.html", "/index.htm"):
         path = path.removesuffix(suffix)
     return host + path
-
-
-def domain_of(url: str) -> str:
-    """The host of a URL without 'www.'."""
-    return (urlsplit(url.strip().lower()).hostname or "").removeprefix("www.")

@@ -105,25 +105,6 @@ def publish_comparisons(runtime: Runtime, slug: str) -> int:
     return added
 
 
-def published_comparisons(
-    runtime: Runtime, start: datetime | None = None, end: datetime | None = None
-) -> list[tuple[str, str, datetime]]:
-    """Comparisons published by the daily review, optionally within [start, end)."""
-    a, b = tools.alias("a"), tools.alias("b")
-    query = (
-        sa.select(a.c.slug, b.c.slug, comparisons.c.created_at)
-        .join(a, a.c.id == comparisons.c.a_tool_id)
-        .join(b, b.c.id == comparisons.c.b_tool_id)
-        .order_by(comparisons.c.id)
-    )
-    if start is not None:
-        query = query.where(comparisons.c.created_at >= start)
-    if end is not None:
-        query = query.where(comparisons.c.created_at < end)
-    with runtime.engine.connect() as conn:
-        return [(row[0], row[1], row[2]) for row in conn.execute(query)]
-
-
 @task("send_digest")
 def send_digest(runtime: Runtime, args: dict[str, Any]) -> str:
     """Send a week's digest to confirmed subscribers; resumes where a crashed run stopped."""

@@ -340,31 +340,6 @@ def category_ranking(engine: Engine, category: str, limit: int, offset: int = 0)
     return found + _rest_by_name(engine, category, reviewed, limit - len(found), rest_offset)
 
 
-def similar_tools(engine: Engine, category: str, exclude: str, limit: int) -> list[tuple[str, str]]:
-    """(slug, name) of other tools in a category, best panel ship % first, then by name.
-
-    Tools never reviewed, or that no critic shipped, share the last place (the tool page's
-    rule) and follow by name.
-    """
-    p = tool_panels.c
-    shipped = p.ship_pct > 0
-    query = (
-        sa.select(tools.c.slug)
-        .select_from(tool_panels.join(tools, tools.c.id == p.tool_id))
-        .where(p.category == category)
-        .where(shipped)
-        .where(tools.c.slug != exclude)
-        .order_by(p.ship_pct.desc(), p.sort_name, p.name)
-        .limit(limit)
-    )
-    found = _slugs(engine, query)
-    found += _rest_by_name(engine, category, shipped, limit - len(found), 0, exclude)
-    with engine.connect() as conn:
-        rows = conn.execute(sa.select(tools.c.slug, tools.c.name).where(tools.c.slug.in_(found)))
-        names = {r.slug: r.name for r in rows}
-    return [(slug, names[slug]) for slug in found]
-
-
 @dataclass(frozen=True, slots=True)
 class CategoryTotals:
     tools: int
@@ -382,20 +357,6 @@ def category_totals(engine: Engine, category: str | None = None) -> dict[str, Ca
         for slug, n in counts.tools.items()
         if category is None or slug == category
     }
-
-
-def tools_named(engine: Engine, keys: Iterable[str]) -> dict[str, tuple[str, str]]:
-    """(slug, name) of the tool holding each normalised name or alias, via `tool_names`."""
-    wanted = sorted(set(keys))
-    if not wanted:
-        return {}
-    query = (
-        sa.select(tool_names.c.name_key, tools.c.slug, tools.c.name)
-        .join(tools, tools.c.id == tool_names.c.tool_id)
-        .where(tool_names.c.name_key.in_(wanted))
-    )
-    with engine.connect() as conn:
-        return {r.name_key: (r.slug, r.name) for r in conn.execute(query)}
 
 
 def _newest(limit: int) -> sa.Select[tuple[str]]:

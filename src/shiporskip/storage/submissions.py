@@ -132,12 +132,6 @@ class SubmissionStore:
         with self.engine.connect() as conn:
             return self._wait(conn, ip, per_hour, now or datetime.now(UTC))
 
-    def check_new(self, tool: Tool) -> None:
-        """Raise if the product is in the catalog or pending; writes nothing."""
-        with self.engine.connect() as conn:
-            self.catalog.conflict(conn, tool)
-            self._check_pending(conn, tool)
-
     def _row(self, conn: Connection, submission_id: int) -> Any:
         row = None
         if is_row_id(submission_id):

@@ -10,8 +10,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from shiporskip.domain.categories import CATEGORIES, Category, resolve_category
-from shiporskip.domain.reviews import PanelSummary
-from shiporskip.domain.tools import Tool
 from shiporskip.errors import UserError
 from shiporskip.runtime import Runtime
 from shiporskip.storage.queries import (
@@ -99,13 +97,6 @@ def categories_page(runtime: Runtime) -> CategoriesPage:
     return CategoriesPage(
         count=len(rows), tools=sum(t.tools for t in totals.values()), categories=rows
     )
-
-
-def rank_key(tool: Tool, summary: PanelSummary | None) -> tuple[int, float, float, str]:
-    """Panel ship % (high first), then mean score, then name; unreviewed tools last."""
-    if summary is None or not summary.reported:
-        return (1, 0.0, 0.0, tool.name.casefold())
-    return (0, -(summary.ship_pct or 0.0), -(summary.mean_score or 0.0), tool.name.casefold())
 
 
 def _link(tool: ToolSummary, other: ToolSummary) -> AlternativeLink:
